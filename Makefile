@@ -1,0 +1,34 @@
+# The two commands of the README, and the steps they are made of. Every target is idempotent.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CONFIG ?= default
+PYTEST_ARGS ?=
+
+.PHONY: run test setup system-deps clean
+
+## Set up, then run the main job on the default config: validate it, generate and lint the RTL,
+## and run a GEMM on the RTL under Verilator, checked against numpy.
+run: setup
+	$(BIN)/accel config validate $(CONFIG)
+	$(BIN)/accel rtl $(CONFIG) --lint
+	$(BIN)/accel sim $(CONFIG) --gemm 32x32x32
+
+## Set up, then run the whole test suite (unit tests and cocotb benches).
+## pytest exit code 5 (no tests collected) is not a failure.
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+clean:
+	rm -rf build

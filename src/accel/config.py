@@ -1,0 +1,268 @@
+"""The one typed configuration schema of accel, and strict YAML loading.
+
+Every tool in the kit (RTL generation, simulation, the physical flow, sweeps) reads its settings from an
+``AccelConfig``. Loading is strict on purpose: a misspelled key in a sweep config that silently falls back
+to a default wastes hours of compute, so unknown keys, wrong types and out-of-range values are refused
+with one line naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+BUNDLED_CONFIG_DIR = Path(__file__).parent / "configs"
+DEFAULT_CONFIG = "default"
+
+
+class ConfigError(Exception):
+    """A user error in a config file or override; ``str()`` is the one line to print."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ArrayConfig(_Section):
+    """The systolic array: its shape, its number formats and its dataflow."""
+
+    rows: int = Field(4, ge=1, le=256, description="PE rows = reduction (K) depth of one weight tile")
+    cols: int = Field(4, ge=1, le=256, description="PE columns = output (N) width of one weight tile")
+    input_width: int = Field(8, ge=2, le=16, description="signed activation and weight width, bits")
+    acc_width: int = Field(32, ge=4, le=64, description="signed accumulator width, bits (wraps modulo 2**acc_width)")
+    dataflow: Literal["weight_stationary"] = Field(
+        "weight_stationary", description="weights held in the PEs, activations stream through"
+    )
+
+    @model_validator(mode="after")
+    def _acc_holds_a_product(self) -> "ArrayConfig":
+        if self.acc_width < 2 * self.input_width:
+            raise ValueError(
+                f"acc_width ({self.acc_width}) must be at least 2 * input_width ({2 * self.input_width}) "
+                "to hold one product"
+            )
+        return self
+
+
+class MemoryConfig(_Section):
+    """On-chip memories next to the array."""
+
+    accumulator_rows: int = Field(
+        64, ge=1, le=65536, description="rows of the accumulator memory; each row holds `cols` accumulators"
+    )
+    scratchpad_rows: int = Field(
+        256, ge=1, le=1 << 20, description="rows of the activation/weight scratchpad (used by the SoC)"
+    )
+
+
+    @model_validator(mode="after")
+    def _power_of_two_depths(self) -> "MemoryConfig":
+        for key in ("accumulator_rows", "scratchpad_rows"):
+            value = getattr(self, key)
+            if value & (value - 1):
+                raise ValueError(f"{key} must be a power of two (got {value})")
+        return self
+
+
+class ClockConfig(_Section):
+    period_ns: float = Field(10.0, gt=0, le=1000, description="target clock period in ns")
+
+
+class HbmConfig(_Section):
+    """Reserved for the HBM-style memory controller; no keys are defined yet."""
+
+
+class NetworkConfig(_Section):
+    """Reserved for the chip-to-chip network interface; no keys are defined yet."""
+
+
+class FlowConfig(_Section):
+    """Reserved for the physical (RTL-to-GDS) flow; no keys are defined yet."""
+
+
+class AccelConfig(_Section):
+    """A whole accelerator configuration, as resolved from a YAML file plus overrides."""
+
+    name: str = Field(
+        "unnamed", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64,
+        description="short name used in build directory names",
+    )
+    description: str = Field("", max_length=1000, description="free text")
+    array: ArrayConfig = ArrayConfig()
+    memory: MemoryConfig = MemoryConfig()
+    clock: ClockConfig = ClockConfig()
+    hbm: HbmConfig = HbmConfig()
+    network: NetworkConfig = NetworkConfig()
+    flow: FlowConfig = FlowConfig()
+
+    def config_hash(self) -> str:
+        """A stable 12-hex-digit hash of everything that shapes hardware (not ``name``/``description``)."""
+        payload = self.model_dump(mode="json", exclude={"name", "description"})
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+def bundled_configs() -> list[str]:
+    return sorted(p.stem for p in BUNDLED_CONFIG_DIR.glob("*.yaml"))
+
+
+def resolve_config_path(spec: str | Path | None) -> Path:
+    """A path to a YAML file, or the name of a bundled config (``default``, ``tiny``, ...)."""
+    if spec is None:
+        spec = DEFAULT_CONFIG
+    path = Path(spec)
+    if path.is_file():
+        return path
+    name = path.name[:-5] if path.name.endswith(".yaml") else path.name
+    if path.parent == Path(".") and (BUNDLED_CONFIG_DIR / f"{name}.yaml").is_file():
+        return BUNDLED_CONFIG_DIR / f"{name}.yaml"
+    if path.exists():
+        raise ConfigError(f"{path}: not a file")
+    raise ConfigError(f"{path}: no such config file (bundled configs: {', '.join(bundled_configs())})")
+
+
+def load_config(spec: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> AccelConfig:
+    """Load, override and validate a config; raise ConfigError with a one-line message on any problem."""
+    path = resolve_config_path(spec)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return parse_config(text, source=str(path), overrides=overrides, default_name=path.stem)
+
+
+def parse_config(text: str, source: str = "<string>", overrides: list[str] | tuple[str, ...] = (),
+                 default_name: str = "unnamed") -> AccelConfig:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}{line}: not valid YAML: {problem}") from None
+    if data is None:
+        data, node = {}, None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: the top level must be a mapping of sections, got {type(data).__name__}")
+    if node is not None:
+        _refuse_duplicate_keys(node, source, ())
+    data.setdefault("name", default_name)
+
+    applied: dict[tuple[str, ...], str] = {}
+    for item in overrides:
+        keypath = _apply_override(data, item)
+        applied[keypath] = item
+
+    try:
+        return AccelConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors()[0], source, node, applied)) from None
+
+
+def _refuse_duplicate_keys(node: yaml.Node, source: str, path: tuple[str, ...]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                dotted = ".".join((*path, str(key)))
+                raise ConfigError(f"{source}:{key_node.start_mark.line + 1}: {dotted}: duplicate key")
+            seen.add(key)
+            _refuse_duplicate_keys(value_node, source, (*path, str(key)))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, source, (*path, str(index)))
+
+
+def _apply_override(data: dict, item: str) -> tuple[str, ...]:
+    """Apply one ``a.b=c`` override (value parsed as YAML) to the raw document."""
+    key, sep, raw = item.partition("=")
+    keypath = tuple(key.strip().split("."))
+    if not sep or not all(keypath):
+        raise ConfigError(f"--set {item}: expected KEY=VALUE with a dotted key, e.g. array.rows=8")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    target = data
+    for depth, part in enumerate(keypath[:-1]):
+        child = target.setdefault(part, {})
+        if child is None:
+            child = target[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {item}: {'.'.join(keypath[:depth + 1])} is not a section")
+        target = child
+    target[keypath[-1]] = value
+    return keypath
+
+
+def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The 1-based line of the deepest YAML node along ``loc`` (key line for mappings)."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        for key_node, value_node in node.value:
+            if key_node.value == part:
+                line = key_node.start_mark.line + 1
+                node = value_node
+                break
+        else:
+            break
+    return line
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: type[BaseModel] = AccelConfig
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None or not (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)):
+            return None
+        model = field.annotation
+    return model
+
+
+def _describe(error: dict, source: str, node: yaml.Node | None, applied: dict[tuple[str, ...], str]) -> str:
+    loc = tuple(str(p) for p in error["loc"])
+    dotted = ".".join(loc) or "(top level)"
+    for keypath, item in applied.items():
+        # The override that set this key, or one inside the section a section-level check refused.
+        if loc[: len(keypath)] == keypath or keypath[: len(loc)] == loc:
+            where = f"--set {item}"
+            break
+    else:
+        line = _line_of(node, loc)
+        where = f"{source}:{line}" if line else source
+
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1])
+        valid = sorted(parent.model_fields) if parent else []
+        hint = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.6)
+        if hint:
+            text = f"unknown key (did you mean '{hint[0]}'?)"
+        elif valid:
+            text = f"unknown key (valid keys: {', '.join(valid)})"
+        else:
+            text = "unknown key (this section is reserved and has no keys yet)"
+        return f"{where}: {dotted}: {text}"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "missing":
+        return f"{where}: {dotted}: required key is missing"
+    got = error.get("input")
+    suffix = "" if isinstance(got, dict) else f" (got {got!r})"
+    return f"{where}: {dotted}: {message}{suffix}"

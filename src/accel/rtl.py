@@ -1,0 +1,127 @@
+"""Elaboration: Amaranth hardware from a config to Verilog plus a manifest other tools can rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth import Shape
+from amaranth.back import verilog
+from amaranth.lib import wiring
+
+from .config import AccelConfig
+from .hw.core import ComputeCore
+from .hw.pe import ProcessingElement
+from .hw.systolic import SystolicArray
+
+#: The blocks ``accel rtl --top`` can generate, and the Verilog module name each gets.
+TOPS = {
+    "core": "accel_core",
+    "array": "accel_array",
+    "pe": "accel_pe",
+}
+
+#: Verilator configuration waiving the lint rules Amaranth's generated Verilog trips (see the file).
+LINT_WAIVERS = Path(__file__).resolve().parents[2] / "flows" / "verilator" / "amaranth.vlt"
+
+
+def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
+    a = config.array
+    if top == "core":
+        return ComputeCore(config)
+    if top == "array":
+        return SystolicArray(a.rows, a.cols, a.input_width, a.acc_width)
+    if top == "pe":
+        return ProcessingElement(a.input_width, a.acc_width)
+    raise ValueError(f"unknown top {top!r} (choose from {', '.join(TOPS)})")
+
+
+@dataclass(frozen=True)
+class RtlResult:
+    verilog: Path
+    manifest: Path
+    top: str
+
+
+def port_list(component: wiring.Component) -> list[dict]:
+    """Verilog ports as Amaranth flattens them (``act__payload``), with direction and width."""
+    ports = [
+        {"name": "clk", "direction": "input", "width": 1},
+        {"name": "rst", "direction": "input", "width": 1},
+    ]
+    for path, member, value in component.signature.flatten(component):
+        ports.append({
+            "name": "__".join(str(p) for p in path),
+            "direction": "input" if member.flow == wiring.In else "output",
+            "width": Shape.cast(member.shape).width,
+        })
+    return ports
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a killed run never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def generate(config: AccelConfig, outdir: Path, top: str = "core") -> RtlResult:
+    """Write ``<module>.v`` and ``<module>.manifest.json`` into ``outdir``."""
+    component = build_component(config, top)
+    module = TOPS[top]
+    ports = port_list(component)
+    text = verilog.convert(component, name=module, emit_src=False)
+    manifest = {
+        "top": module,
+        "block": top,
+        "config_name": config.name,
+        "config_hash": config.config_hash(),
+        "verilog": f"{module}.v",
+        "latency_cycles": getattr(component, "latency", None),
+        "ports": ports,
+        "config": config.model_dump(mode="json"),
+    }
+    if top == "core":
+        manifest["act_payload_fields"] = {
+            name: {"offset": field.offset, "width": field.width} for name, field in component.layout
+        }
+    outdir = Path(outdir)
+    verilog_path = outdir / f"{module}.v"
+    manifest_path = outdir / f"{module}.manifest.json"
+    # The manifest last: its presence says the Verilog beside it is complete.
+    manifest_path.unlink(missing_ok=True)
+    write_atomic(verilog_path, text)
+    write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    return RtlResult(verilog_path, manifest_path, module)
+
+
+class LintError(RuntimeError):
+    """Verilator found lint problems; the message carries the first ones and the log path."""
+
+
+def lint(result: RtlResult, log: Path | None = None) -> None:
+    """``verilator --lint-only -Wall`` with only the documented Amaranth waivers."""
+    import subprocess
+
+    from .tools import require
+
+    verilator = require("verilator")
+    log = log or result.verilog.with_suffix(".lint.log")
+    proc = subprocess.run(
+        [verilator, "--lint-only", "-Wall", str(LINT_WAIVERS), "--top-module", result.top, str(result.verilog)],
+        capture_output=True, text=True, env={**os.environ, "PATH": f"{Path(verilator).parent}{os.pathsep}"
+                                                                      f"{os.environ.get('PATH', '')}"},
+    )
+    log.write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        problems = [line for line in (proc.stdout + proc.stderr).splitlines() if line.startswith("%")]
+        raise LintError(f"verilator lint of {result.verilog.name}: {'; '.join(problems[:3])}; log: {log}")
