@@ -24,6 +24,10 @@ DEFAULT_CONFIG = "default"
 class ConfigError(Exception):
     """A user error in a config file or override; ``str()`` is the one line to print."""
 
+    def __init__(self, message: str):
+        # User text (keys, --set items) may hold line breaks; the message must stay one line.
+        super().__init__(" ".join(message.splitlines()))
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -54,7 +58,7 @@ class MemoryConfig(_Section):
     """On-chip memories next to the array."""
 
     accumulator_rows: int = Field(
-        64, ge=1, le=65536, description="rows of the accumulator memory; each row holds `cols` accumulators"
+        64, ge=2, le=65536, description="rows of the accumulator memory; each row holds `cols` accumulators"
     )
     scratchpad_rows: int = Field(
         256, ge=1, le=1 << 20, description="rows of the activation/weight scratchpad (used by the SoC)"

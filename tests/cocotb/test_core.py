@@ -12,13 +12,16 @@ from accel.sim import runner
 BENCH_DIR = Path(__file__).parent
 
 # (config, simulator, overrides): default and tiny and a non-square array under Verilator; tiny under
-# Icarus too, once with 16-bit accumulators so that sums of extreme products really wrap.
+# Icarus too, once with 16-bit accumulators so that sums of extreme products really wrap; and the
+# degenerate shapes 1xN and Nx1 (Icarus: no compile time).
 CASES = [
     pytest.param("tiny", "verilator", (), id="tiny-verilator"),
     pytest.param("default", "verilator", (), id="default-verilator"),
     pytest.param("rect", "verilator", (), id="rect3x5-verilator"),
     pytest.param("tiny", "icarus", (), id="tiny-icarus"),
     pytest.param("tiny", "icarus", ("array.acc_width=16",), id="tiny-acc16-icarus"),
+    pytest.param("tiny", "icarus", ("array.rows=1", "array.cols=4"), id="1x4-icarus"),
+    pytest.param("tiny", "icarus", ("array.rows=4", "array.cols=1"), id="4x1-icarus"),
 ]
 
 BENCH_TESTS = [

@@ -179,12 +179,17 @@ class CoreTB(TB):
 
         loader = cocotb.start_soon(weights())
         start = None
-        for _, vectors in schedule:
-            for vector in vectors:
-                await self.send_vector(vector)
-                if start is None:
-                    start = self.cycle - 1
-        await loader
+        try:
+            for _, vectors in schedule:
+                for vector in vectors:
+                    await self.send_vector(vector)
+                    if start is None:
+                        start = self.cycle - 1
+            await loader
+        finally:
+            # If this pass is cancelled (e.g. a test resets the DUT mid-tile), stop loading weights too.
+            if not loader.done():
+                loader.cancel()
         await self.wait_idle()
         if stats is not None:
             stats.cycles += self.cycle - start

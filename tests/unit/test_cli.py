@@ -1,0 +1,71 @@
+"""The command line: exit codes, one-line errors, no tracebacks, real outputs."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from accel.cli import main
+
+
+@pytest.fixture
+def run():
+    def invoke(*args):
+        result = CliRunner().invoke(main, list(args))
+        return result.exit_code, result.output
+    return invoke
+
+
+def test_config_show_resolves_overrides(run):
+    code, out = run("config", "show", "tiny", "--set", "array.rows=3", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["array"]["rows"] == 3 and data["array"]["cols"] == 2 and len(data["config_hash"]) == 12
+
+
+def test_config_validate_all_bundled(run):
+    code, out = run("config", "validate", "default", "tiny", "rect", "tpu-like")
+    assert code == 0 and out.count("ok  ") == 4
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["config", "validate", "nope.yaml"], "nope.yaml: no such config file"),
+    (["config", "show", "tiny", "--set", "array.rowz=2"], "array.rowz: unknown key (did you mean 'rows'?)"),
+    (["rtl", "tiny", "--set", "array.rows=-1"], "array.rows: Input should be greater than or equal to 1"),
+    (["sim", "tiny", "--set", "memory.accumulator_rows=3"], "accumulator_rows must be a power of two"),
+])
+def test_user_errors_are_one_line_exit_2(run, args, fragment):
+    code, out = run(*args)
+    assert code == 2
+    assert fragment in out
+    assert "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_bad_config_file_names_file_and_line(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\narray:\n  rows: 2\n  colls: 2\n")
+    code, out = run("config", "validate", str(bad))
+    assert code == 2 and f"{bad}:4: array.colls: unknown key (did you mean 'cols'?)" in " ".join(out.split())
+
+
+def test_bad_gemm_shape_is_a_usage_error(run):
+    code, out = run("sim", "tiny", "--gemm", "4x4")
+    assert code == 2 and "expected MxKxN" in out
+
+
+def test_rtl_writes_verilog_and_manifest(run, tmp_path):
+    code, out = run("rtl", "rect", "-o", str(tmp_path))
+    assert code == 0, out
+    manifest = json.loads((tmp_path / "accel_core.manifest.json").read_text())
+    verilog = (tmp_path / "accel_core.v").read_text()
+    assert manifest["top"] == "accel_core" and "module accel_core(" in verilog
+    assert manifest["config_name"] == "rect" and len(manifest["config_hash"]) == 12
+    ports = {p["name"]: p for p in manifest["ports"]}
+    assert ports["weights__payload"] == {"name": "weights__payload", "direction": "input", "width": 5 * 8}
+    assert ports["rd_data"]["width"] == 5 * 32 and ports["rd_data"]["direction"] == "output"
+    fields = manifest["act_payload_fields"]
+    assert fields["data"] == {"offset": 0, "width": 3 * 8}
+    assert ports["act__payload"]["width"] == sum(f["width"] for f in fields.values())
+    for port in ports:
+        assert f" {port}" in verilog
