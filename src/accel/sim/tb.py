@@ -7,6 +7,7 @@ import os
 
 import cocotb
 import numpy as np
+from cocotb.simtime import get_sim_time
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
 
@@ -31,19 +32,17 @@ class TB:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.log.info("config %s (%s), seed %d", self.config.name, self.config.config_hash(), seed)
-        self.cycle = 0
+        self.period_ps = round(self.config.clock.period_ns * 1000)
+
+    @property
+    def cycle(self) -> int:
+        """Clock cycles since time zero (derived from simulation time: no per-cycle coroutine)."""
+        return int(get_sim_time("ps")) // self.period_ps
 
     async def start(self, reset_cycles: int = 3) -> None:
         """Start the clock (config period) and apply a synchronous reset."""
-        period = self.config.clock.period_ns
-        Clock(self.dut.clk, period, unit="ns").start()
-        cocotb.start_soon(self._count_cycles())
+        Clock(self.dut.clk, self.period_ps, unit="ps").start()
         await self.reset(reset_cycles)
-
-    async def _count_cycles(self) -> None:
-        while True:
-            await RisingEdge(self.dut.clk)
-            self.cycle += 1
 
     async def reset(self, cycles: int = 3) -> None:
         self.idle_inputs()
