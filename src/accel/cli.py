@@ -137,6 +137,8 @@ def sim(config_file, shape, simulator, seed, waves, overrides):
         result = runner.run_gemm(build, shape, seed)
     table = Table(title=f"GEMM {'x'.join(map(str, shape))} on {cfg.name} "
                         f"({cfg.array.rows}x{cfg.array.cols}, {simulator})", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", overflow="fold")
     table.add_row("result", "[green]matches numpy[/]")
     table.add_row("MACs", f"{result['macs']:,}")
     table.add_row("compute cycles", f"{result['compute_cycles']:,}")
@@ -144,6 +146,8 @@ def sim(config_file, shape, simulator, seed, waves, overrides):
     table.add_row("MAC utilization (compute phase)", f"{result['utilization']:.1%}")
     table.add_row("simulation speed", f"{result['cycles_per_second']:,.0f} cycles/s")
     table.add_row("build directory", str(build.directory))
+    if waves:
+        table.add_row("waveform", str(build.waves_file("run_gemm")))
     console.print(table)
 
 

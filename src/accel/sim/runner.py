@@ -129,6 +129,15 @@ class SimBuild:
         return tests, failures
 
 
+    def waves_file(self, testcase: str) -> Path | None:
+        """Where the waveform of a run with ``waves`` went (Verilator: per run; Icarus: per build)."""
+        if not self.waves:
+            return None
+        if self.simulator == "verilator":
+            return self.directory / "runs" / testcase / "dump.vcd"
+        return self.directory / f"{self.module}.fst"
+
+
 def read_results(path: Path) -> tuple[int, int, str]:
     """(tests, failures, first failure message) from a cocotb JUnit results file."""
     if not path.exists():
