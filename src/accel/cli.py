@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -32,6 +33,7 @@ def fail(message: str, code: int) -> None:
 
 def user_errors(func):
     """Turn the toolkit's own error types into one line and an exit code, never a traceback."""
+    from .flow.step import StepError
     from .rtl import LintError
     from .sim.runner import SimulationError
     from .tools import ToolMissing
@@ -42,7 +44,7 @@ def user_errors(func):
             return func(*args, **kwargs)
         except ConfigError as exc:
             fail(str(exc), EXIT_CONFIG)
-        except (ToolMissing, SimulationError, LintError) as exc:
+        except (ToolMissing, SimulationError, LintError, StepError) as exc:
             fail(str(exc), EXIT_FAILED)
     return wrapper
 
@@ -149,6 +151,54 @@ def sim(config_file, shape, simulator, seed, waves, overrides):
     if waves:
         table.add_row("waveform", str(build.waves_file("run_gemm")))
     console.print(table)
+
+
+def split_names(ctx, param, values) -> tuple[str, ...]:
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+@main.command()
+@click.argument("config_file", required=False, metavar="[CONFIG]")
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="build directory (default: build/<config name>)")
+@click.option("--from", "start", metavar="STEP", help="start at STEP (earlier results must exist)")
+@click.option("--to", "stop", metavar="STEP", help="stop after STEP")
+@click.option("--only", multiple=True, callback=split_names, metavar="STEP[,STEP]", help="run only these steps")
+@click.option("--force", is_flag=True, help="rerun the selected steps even if their cached results are valid")
+@click.option("--allow", multiple=True, callback=split_names, metavar="CHECK[,CHECK]",
+              help="downgrade sign-off checks to warnings: route, drc, lvs, timing, hold")
+@set_option
+@user_errors
+def build(config_file, outdir, start, stop, only, force, allow, overrides):
+    """RTL to GDS: elaborate, synth, sta, place, route, parasitics, sta_post, gds, drc, lvs, render."""
+    from .flow.flow import CHECKS, run_flow
+    from .flow.report import print_summary
+    from .flow.steps import STEP_NAMES
+
+    cfg = load_config(config_file, overrides)
+    for name in (start, stop, *only):
+        if name is not None and name not in STEP_NAMES:
+            raise click.BadParameter(f"unknown step {name!r} (steps: {', '.join(STEP_NAMES)})")
+    for check in allow:
+        if check not in CHECKS:
+            raise click.BadParameter(f"unknown check {check!r} (checks: {', '.join(CHECKS)})")
+    status = console.status("starting")
+    started = {}
+
+    def on_step(event, step, record):
+        if event == "start":
+            started[step.name] = time.perf_counter()
+            status.update(f"[bold]{step.name}[/]: {step.description} ...")
+        else:
+            how = "cached" if record.get("cached") else f"{record.get('seconds', 0):.1f} s"
+            console.print(f"  [green]done[/] {step.name:<11} {how}")
+
+    with status:
+        result = run_flow(cfg, outdir, start, stop, only, force, allow, on_step)
+    print_summary(console, result.root, result)
+    if result.failed_checks:
+        fail("sign-off failed: " + "; ".join(result.failed_checks)
+             + f" (report: {result.root / 'report.html'}; --allow CHECK to accept)", EXIT_FAILED)
 
 
 if __name__ == "__main__":

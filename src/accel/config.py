@@ -87,7 +87,19 @@ class NetworkConfig(_Section):
 
 
 class FlowConfig(_Section):
-    """Reserved for the physical (RTL-to-GDS) flow; no keys are defined yet."""
+    """The physical (RTL-to-GDS) flow of ``accel build``."""
+
+    top: Literal["core", "array", "pe"] = Field("array", description="block to lay out")
+    pdk: Literal["osu018"] = Field("osu018", description="standard-cell library")
+    utilization: float = Field(0.6, ge=0.1, le=0.95, description="target cell density of the core area")
+    aspect_ratio: float = Field(1.0, ge=0.25, le=4.0, description="core height / width")
+    stripe_width_um: float = Field(2.0, gt=0, le=50, description="power stripe width")
+    stripe_pitch_um: float = Field(50.0, ge=10, le=1000, description="power stripe pitch")
+    io_delay_fraction: float = Field(0.2, ge=0, lt=1, description="input/output delay as a fraction of the period")
+    output_load_pf: float = Field(0.02, ge=0, le=10, description="load on every output port")
+    fanout_latency_ps: int = Field(100, ge=10, le=10000, description="blifFanout: max delay per gate")
+    fanout_load_ff: int = Field(20, ge=1, le=1000, description="blifFanout: assumed output load")
+    step_timeout_s: int = Field(3600, ge=10, le=86400, description="kill a tool that runs longer")
 
 
 class AccelConfig(_Section):

@@ -17,6 +17,15 @@ PACKAGES = {
     "ccache": "apt-get install ccache",
     "make": "apt-get install make",
     "g++": "apt-get install g++",
+    "yosys": "apt-get install yosys",
+    "sta": "apt-get install opensta",
+    "graywolf": "apt-get install graywolf",
+    "qrouter": "apt-get install qrouter",
+    "magic": "apt-get install magic",
+    "netgen-lvs": "apt-get install netgen-lvs",
+    "klayout": "apt-get install klayout",
+    "qflow": "apt-get install qflow qflow-tech-osu018",
+    "tcsh": "apt-get install tcsh",
 }
 
 

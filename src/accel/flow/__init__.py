@@ -1,0 +1,1 @@
+"""The physical flow of ``accel build``: RTL to GDS with open tools (see docs/flow.md)."""

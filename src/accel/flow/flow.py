@@ -1,0 +1,130 @@
+"""Running the ordered steps of ``accel build``: selection, caching, metrics and sign-off."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..config import AccelConfig
+from ..rtl import TOPS, write_atomic
+from .pdk import get_pdk
+from .step import STAMP, FlowContext, Step, StepError, tool_version
+from .steps import FLOW, STEP_NAMES
+
+#: Sign-off checks: name -> (metric, description). A check fails when the metric is "bad".
+CHECKS = {
+    "route": ("route__net__unrouted", "unrouted nets"),
+    "drc": ("magic__drc_errors", "DRC errors"),
+    "lvs": ("lvs__mismatches", "LVS mismatches"),
+    "timing": ("timing__setup__ws", "setup slack (ns)"),
+    "hold": ("timing__hold__ws", "hold slack (ns)"),
+}
+
+
+class SignoffError(RuntimeError):
+    pass
+
+
+@dataclass
+class BuildResult:
+    root: Path
+    metrics: dict
+    steps: list[dict] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    allowed_checks: list[str] = field(default_factory=list)
+
+
+def flow_root(config: AccelConfig, outdir: Path | None = None) -> Path:
+    """``build/<name>``: one directory per config name, so a changed key reruns only what it affects."""
+    from ..sim.runner import build_root
+
+    return Path(outdir).resolve() if outdir else build_root() / config.name
+
+
+def select_steps(start: str | None = None, stop: str | None = None, only: tuple[str, ...] = ()) -> list[Step]:
+    for name in (start, stop, *only):
+        if name is not None and name not in STEP_NAMES:
+            raise ValueError(f"unknown step {name!r} (steps: {', '.join(STEP_NAMES)})")
+    if only:
+        return [step for step in FLOW if step.name in only]
+    first = STEP_NAMES.index(start) if start else 0
+    last = STEP_NAMES.index(stop) if stop else len(FLOW) - 1
+    if first > last:
+        raise ValueError(f"--from {start} comes after --to {stop}")
+    return FLOW[first:last + 1]
+
+
+def make_context(config: AccelConfig, outdir: Path | None = None) -> FlowContext:
+    pdk = get_pdk(config.flow.pdk)
+    block = config.flow.top
+    steps_tools = sorted({tool for step in FLOW for tool in step.tools})
+    return FlowContext(config=config, pdk=pdk, top=TOPS[block], block=block, root=flow_root(config, outdir),
+                       timeout=float(config.flow.step_timeout_s),
+                       tool_versions={tool: tool_version(tool) for tool in steps_tools})
+
+
+def run_flow(config: AccelConfig, outdir: Path | None = None, start: str | None = None, stop: str | None = None,
+             only: tuple[str, ...] = (), force: bool = False, allow: tuple[str, ...] = (),
+             on_step: Callable[[str, Step, dict | None], None] | None = None) -> BuildResult:
+    """Run the selected steps in order, then collect metrics and enforce sign-off."""
+    steps = select_steps(start, stop, only)
+    for step in steps:
+        step.check_tools()  # a missing tool is reported before anything runs
+    ctx = make_context(config, outdir)
+    ctx.root.mkdir(parents=True, exist_ok=True)
+    records = []
+    for step in steps:
+        if on_step:
+            on_step("start", step, None)
+        record = step.run(ctx, force=force)
+        records.append(record)
+        if on_step:
+            on_step("done", step, record)
+    metrics = collect_metrics(ctx)
+    write_atomic(ctx.root / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    result = BuildResult(ctx.root, metrics, records)
+    result.failed_checks, result.allowed_checks = signoff(metrics, allow)
+    from .report import write_report
+
+    write_report(ctx, result)
+    return result
+
+
+def collect_metrics(ctx: FlowContext) -> dict:
+    """Every valid step stamp's metrics, runtimes and tool versions, METRICS2.1-style names."""
+    metrics: dict = {
+        "design__name": ctx.top, "design__block": ctx.block, "config__name": ctx.config.name,
+        "config__hash": ctx.config.config_hash(), "pdk__name": ctx.pdk.name,
+        "clock__period": ctx.config.clock.period_ns, "pdk__caveat": ctx.pdk.caveat,
+    }
+    total = 0.0
+    for step in FLOW:
+        stamp_path = ctx.step_dir(step.name) / STAMP
+        if not stamp_path.exists():
+            continue
+        stamp = json.loads(stamp_path.read_text())
+        metrics.update(stamp.get("metrics", {}))
+        metrics[f"flow__step__{step.name}__runtime"] = stamp.get("seconds")
+        total += stamp.get("seconds") or 0.0
+        for tool, version in stamp.get("tools", {}).items():
+            metrics[f"flow__tool__{tool}__version"] = version
+    metrics["flow__runtime__total"] = round(total, 2)
+    if metrics.get("timing__setup__ws") is None and metrics.get("timing__setup__ws__synth") is not None:
+        metrics["timing__setup__ws__source"] = "pre-route"
+    return metrics
+
+
+def signoff(metrics: dict, allow: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(failed checks, failed-but-allowed checks). Checks whose step did not run are skipped."""
+    failed, allowed = [], []
+    for check, (metric, what) in CHECKS.items():
+        value = metrics.get(metric)
+        if value is None:
+            continue
+        bad = value < 0 if check in ("timing", "hold") else value > 0
+        if bad:
+            (allowed if check in allow else failed).append(f"{check}: {what} = {value}")
+    return failed, allowed

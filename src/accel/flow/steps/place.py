@@ -1,0 +1,64 @@
+"""place: floorplan and placement with graywolf through qflow's placement.sh.
+
+blif2cel.tcl makes graywolf's cell file, decongest.tcl pads it with fill cells to the configured
+utilization, graywolf places with the configured aspect ratio, place2def.tcl writes DEF, addspacers.tcl
+adds fill and the power stripes, arrangepins.tcl places the pins, blifanno.tcl carries the
+placement-time buffering back into the netlists.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..step import FlowContext, Step, StepError
+from .qflow import make_project, run_stage
+
+
+def def_die_area(def_file: Path) -> tuple[float, float]:
+    """(width, height) in um from a DEF's DIEAREA and UNITS."""
+    text = def_file.read_text(errors="replace")
+    units = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text)
+    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", text)
+    if not (units and die):
+        raise ValueError(f"{def_file}: no UNITS/DIEAREA")
+    scale = float(units.group(1))
+    x1, y1, x2, y2 = (int(v) for v in die.groups())
+    return (x2 - x1) / scale, (y2 - y1) / scale
+
+
+def write_par(ctx: FlowContext, path: Path) -> None:
+    """graywolf's parameter file: the PDK's, with the configured aspect ratio."""
+    text = (ctx.pdk.tech_dir / f"{ctx.pdk.qflow_tech}.par").read_text()
+    ratio = f"TWMC*chip.aspect.ratio : {ctx.config.flow.aspect_ratio:g}"
+    text, count = re.subn(r"^TWMC\*chip\.aspect\.ratio\s*:.*$", ratio, text, flags=re.M)
+    if count == 0:
+        text += f"\n{ratio}\n"
+    path.write_text(text)
+
+
+class Place(Step):
+    name = "place"
+    tools = ("graywolf", "qflow")
+    templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
+    description = "graywolf placement, power stripes, pins"
+
+    def inputs(self, ctx):
+        return [ctx.output("synth", f"synthesis/{ctx.top}.blif"), ctx.pdk.path("lef"),
+                ctx.pdk.tech_dir / f"{ctx.pdk.qflow_tech}.par"]
+
+    def config_slice(self, ctx):
+        flow = ctx.config.flow
+        return {"utilization": flow.utilization, "aspect_ratio": flow.aspect_ratio,
+                "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um}
+
+    def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
+        make_project(ctx, work, seed=ctx.step_dir("synth"))
+        write_par(ctx, work / "layout" / f"{ctx.top}.par")
+        run_stage(ctx, work, log, "placement.sh", "-d", str(work), ctx.top, stage_log="place.log", step=self.name)
+        def_file = work / "layout" / f"{ctx.top}.def"
+        if not def_file.exists():
+            raise StepError(self.name, "placement produced no DEF", log)
+        width, height = def_die_area(def_file)
+        return {"design__die__area": round(width * height, 2), "design__die__width": round(width, 2),
+                "design__die__height": round(height, 2)}

@@ -1,0 +1,65 @@
+"""route: detailed routing with qrouter through qflow's router.sh.
+
+qrouter can report "No failed routes" while an open remains, so routing is only trusted after LVS.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..step import FlowContext, Step, StepError
+from .place import def_die_area
+from .qflow import make_project, run_stage
+from .synth import count_cells
+
+
+def def_wirelength(def_file: Path) -> float:
+    """Total routed wire length (um) from the NETS section of a DEF (sum of segment lengths)."""
+    text = def_file.read_text(errors="replace")
+    units = float(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+    nets = text[text.find("\nNETS"):]
+    total = 0
+    for path in re.finditer(r"(?:ROUTED|NEW)\s+\w+((?:\s*\(\s*[-\d*]+\s+[-\d*]+(?:\s+[-\d*]+)?\s*\)|\s+\w+)*)", nets):
+        points = re.findall(r"\(\s*([-\d*]+)\s+([-\d*]+)", path.group(1))
+        x = y = None
+        for px, py in points:
+            nx = x if px == "*" else int(px)
+            ny = y if py == "*" else int(py)
+            if x is not None:
+                total += abs(nx - x) + abs(ny - y)
+            x, y = nx, ny
+    return total / units
+
+
+class Route(Step):
+    name = "route"
+    tools = ("qrouter", "qflow")
+    templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
+    description = "qrouter detailed routing"
+
+    def inputs(self, ctx):
+        return [ctx.output("place", f"layout/{ctx.top}.def"), ctx.output("place", f"layout/{ctx.top}.cfg"),
+                ctx.output("place", f"synthesis/{ctx.top}.blif")]
+
+    def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
+        make_project(ctx, work, seed=ctx.step_dir("place"))
+        text = run_stage(ctx, work, log, "router.sh", str(work), ctx.top, stage_log="route.log", step=self.name)
+        failed = re.findall(r"Final:\s*Failed net routes:\s*(\d+)", text)
+        unrouted = int(failed[-1]) if failed else 0
+        if "Final: No failed routes" not in text and not failed:
+            raise StepError(self.name, "qrouter did not report a routing result", log)
+        def_file = work / "layout" / f"{ctx.top}.def"
+        rc_file = work / "layout" / f"{ctx.top}.rc"
+        if not (def_file.exists() and rc_file.exists()):
+            raise StepError(self.name, "qrouter wrote no routed DEF / delay file", log)
+        netlist = work / "synthesis" / f"{ctx.top}.rtlnopwr.v"
+        cells, area, _ = count_cells(netlist, ctx.pdk.cell_areas, skip=(ctx.pdk.extra.get("fill_cell", "FILL"),))
+        width, height = def_die_area(def_file)
+        return {
+            "route__net__unrouted": unrouted,
+            "route__wirelength": round(def_wirelength(def_file), 1),
+            "design__instance__count": cells,
+            "design__instance__area": round(area, 2),
+            "design__instance__utilization": round(area / (width * height), 4) if width * height else None,
+        }

@@ -1,0 +1,61 @@
+"""synth: Yosys to the PDK's cells (techmap, dfflibmap, abc with the Liberty), then fanout buffering.
+
+Runs qflow's synthesize.sh, which writes and runs the Yosys script (synth, dfflibmap -liberty,
+abc -liberty, flatten, rename -enumerate so net names are plain identifiers), post-processes the BLIF and
+iterates blifFanout until no gate drives more than the configured latency; then writes the gate-level
+Verilog (.rtlnopwr.v) and SPICE (.spc) netlists.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from ..step import FlowContext, Step, StepError
+from .qflow import make_project, run_stage
+
+
+def count_cells(netlist: Path, areas: dict[str, float], skip: tuple[str, ...] = ()) -> tuple[int, float, dict]:
+    """Instances, total area and per-cell counts of a flat gate-level Verilog netlist."""
+    counts: dict[str, int] = {}
+    for match in re.finditer(r"^\s*([A-Za-z_][\w$]*)\s+[\\A-Za-z_][^\s(]*\s*\(", netlist.read_text(), re.M):
+        cell = match.group(1)
+        if cell in areas and not cell.startswith(skip):
+            counts[cell] = counts.get(cell, 0) + 1
+    area = sum(areas[cell] * n for cell, n in counts.items())
+    return sum(counts.values()), area, counts
+
+
+class Synth(Step):
+    name = "synth"
+    tools = ("yosys", "qflow")
+    templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
+    description = "Yosys + abc to the standard cells, blifFanout buffering"
+
+    def inputs(self, ctx):
+        return [ctx.output("elaborate", f"{ctx.top}.v"), ctx.pdk.path("liberty"), ctx.pdk.path("lef")]
+
+    def config_slice(self, ctx):
+        flow = ctx.config.flow
+        return {"fanout_latency_ps": flow.fanout_latency_ps, "fanout_load_ff": flow.fanout_load_ff}
+
+    def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
+        make_project(ctx, work)
+        source = work / "source" / f"{ctx.top}.v"
+        shutil.copy(ctx.output("elaborate", f"{ctx.top}.v"), source)
+        run_stage(ctx, work, log, "synthesize.sh", str(work), ctx.top, str(source),
+                  stage_log="synth.log", step=self.name)
+        netlist = work / "synthesis" / f"{ctx.top}.rtlnopwr.v"
+        for produced in (netlist, work / "synthesis" / f"{ctx.top}.blif", work / "synthesis" / f"{ctx.top}.spc"):
+            if not produced.exists():
+                raise StepError(self.name, f"synthesis produced no {produced.name}", log)
+        cells, area, counts = count_cells(netlist, ctx.pdk.cell_areas)
+        flops = sum(n for cell, n in counts.items() if cell.startswith("DFF"))
+        buffers = sum(n for cell, n in counts.items() if cell.startswith(("BUF", "CLKBUF")))
+        return {
+            "synth__design__instance__count": cells,
+            "synth__design__instance__area": round(area, 2),
+            "synth__design__instance__count__sequential": flops,
+            "synth__design__instance__count__buffers": buffers,
+        }
