@@ -7,12 +7,11 @@ PYTEST_ARGS ?=
 
 .PHONY: run test setup system-deps clean
 
-## Set up, then run the main job on the default config: validate it, generate and lint the RTL,
-## and run a GEMM on the RTL under Verilator, checked against numpy.
+## Set up, then run the main job on the default config: check a GEMM on its RTL against numpy, then
+## `accel build`: RTL to GDS with sign-off, a layout PNG and report.html in build/$(CONFIG)/.
 run: setup
-	$(BIN)/accel config validate $(CONFIG)
-	$(BIN)/accel rtl $(CONFIG) --lint
 	$(BIN)/accel sim $(CONFIG) --gemm 32x32x32
+	$(BIN)/accel build $(CONFIG)
 
 ## Set up, then run the whole test suite (unit tests and cocotb benches).
 ## pytest exit code 5 (no tests collected) is not a failure.

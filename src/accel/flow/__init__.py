@@ -1,1 +1,4 @@
 """The physical flow of ``accel build``: RTL to GDS with open tools (see docs/flow.md)."""
+
+#: OpenROAD-flow-scripts platforms `accel export orfs` can target.
+ORFS_PLATFORMS = ("sky130hd", "sky130hs", "nangate45", "gf180", "asap7", "ihp-sg13g2")

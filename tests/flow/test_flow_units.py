@@ -1,0 +1,105 @@
+"""Pure-Python parts of the physical flow: parsers, SPEF repair, step selection, sign-off rules."""
+
+import json
+
+import pytest
+
+from accel.config import load_config
+from accel.flow.flow import select_steps, signoff
+from accel.flow.step import render_template
+from accel.flow.steps import STEP_NAMES
+from accel.flow.steps.lvs import count_mismatches
+from accel.flow.steps.parasitics import repair_spef
+from accel.flow.steps.place import def_die_area
+from accel.flow.steps.route import def_wirelength
+from accel.flow.steps.sta import parse_sta
+
+DEF = """VERSION 5.6 ;
+DESIGN x ;
+UNITS DISTANCE MICRONS 100 ;
+DIEAREA ( 0 0 ) ( 20000 10000 ) ;
+NETS 2 ;
+- a ( U1 A ) ( U2 Y )
++ ROUTED metal1 ( 100 200 ) ( 600 * ) M2_M1
+  NEW metal2 ( 600 200 ) ( * 1200 ) ;
+- b ( U3 A ) ( U4 Y )
++ ROUTED metal3 ( 0 0 ) ( 0 50 ) ;
+END NETS
+"""
+
+
+def test_def_parsers(tmp_path):
+    path = tmp_path / "x.def"
+    path.write_text(DEF)
+    assert def_die_area(path) == (200.0, 100.0)
+    # (500 + 1000 + 50) DEF units / 100 per um
+    assert def_wirelength(path) == pytest.approx(15.5)
+
+
+def test_spef_repair_fixes_units_nodes_and_bus_names():
+    raw = ("*C_UNIT 1 FF\n*NAME_MAP\n*1 _12_[3]\n*2 a_in[4]\n*D_NET *1 0.01\n*CAP\n1 1_1 0.0003\n"
+           "*RES\n1 *2:Y 1_1 1.6\n2 1_1 1_2 0.2\n*END\n")
+    fixed = repair_spef(raw, ports={"a_in"})
+    assert "*C_UNIT 1 PF" in fixed
+    assert "*1 _12__3_" in fixed and "*2 a_in[4]" in fixed
+    assert "1 *1:1 0.0003" in fixed and "2 *1:1 *1:2 0.2" in fixed and "*2:Y" in fixed
+
+
+def test_sta_parser():
+    text = """ACCEL-SECTION setup
+   9.8158   data required time
+  -3.8868   data arrival time
+   5.9290   slack (MET)
+ACCEL-SECTION hold
+   0.1009   slack (MET)
+ACCEL-SECTION summary
+wns 0.0000
+tns -1.5000
+ACCEL-SECTION power
+Total                1.2e-02 5.6e-03 1.2e-07 1.78e-02 100.0%
+ACCEL-SECTION end
+"""
+    result = parse_sta(text)
+    assert result["setup_ws"] == 5.929 and result["hold_ws"] == 0.1009 and result["tns"] == -1.5
+    assert result["power_total"] == pytest.approx(0.0178)
+
+
+def test_lvs_json_counting(tmp_path):
+    path = tmp_path / "comp.json"
+    path.write_text(json.dumps([{"devices": [[["INVX1", 3]], [["INVX1", 2]]], "nets": [10, 9],
+                                 "badnets": [{"x": 1}]}]))
+    assert count_mismatches(path) == 1 + 1 + 1
+    path.write_text(json.dumps([{"devices": [[["INVX1", 3]], [["INVX1", 3]]], "nets": [10, 10]}]))
+    assert count_mismatches(path) == 0
+
+
+def test_step_selection():
+    assert [s.name for s in select_steps()] == STEP_NAMES
+    assert [s.name for s in select_steps("gds")] == ["gds", "drc", "lvs", "render"]
+    assert [s.name for s in select_steps(None, "sta")] == ["elaborate", "synth", "sta"]
+    assert [s.name for s in select_steps(only=("drc", "synth"))] == ["synth", "drc"]
+    with pytest.raises(ValueError, match="unknown step 'plac'"):
+        select_steps("plac")
+    with pytest.raises(ValueError, match="comes after"):
+        select_steps("route", "synth")
+
+
+def test_signoff_rules():
+    clean = {"route__net__unrouted": 0, "magic__drc_errors": 0, "lvs__mismatches": 0,
+             "timing__setup__ws": 0.5, "timing__hold__ws": 0.1}
+    assert signoff(clean, ()) == ([], [])
+    bad = {**clean, "magic__drc_errors": 3, "timing__setup__ws": -0.2}
+    failed, allowed = signoff(bad, ("timing",))
+    assert failed == ["drc: DRC errors = 3"] and allowed == ["timing: setup slack (ns) = -0.2"]
+
+
+def test_templates_refuse_missing_values():
+    with pytest.raises(KeyError, match="no value for"):
+        render_template("sta/constraints.sdc", period_ns="10")
+    sdc = render_template("sta/constraints.sdc", period_ns="5", io_delay_ns="1", output_load_pf="0.02")
+    assert "create_clock -name clk -period 5 [get_ports clk]" in sdc
+
+
+def test_flow_config_defaults_build_in_minutes():
+    assert load_config("default").flow.top == "pe"
+    assert load_config("tiny").flow.top == "array"
