@@ -123,6 +123,12 @@ class AccelConfig(_Section):
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
+    def hardware_hash(self) -> str:
+        """A hash of only what shapes the generated RTL (``array``, ``memory``): names simulation builds,
+        so changing the clock or the physical flow does not recompile simulation models."""
+        text = json.dumps(self.model_dump(mode="json", include={"array", "memory"}), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 

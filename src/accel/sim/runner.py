@@ -160,7 +160,7 @@ def build(config: AccelConfig, top: str = "core", simulator: str = "verilator", 
 
     waves = waves or os.environ.get("WAVES", "") not in ("", "0")
     suffix = "-waves" if waves else ""
-    directory = build_root() / "sim" / f"{config.name}-{config.config_hash()}" / f"{top}-{simulator}{suffix}"
+    directory = build_root() / "sim" / f"{config.name}-{config.hardware_hash()}" / f"{top}-{simulator}{suffix}"
     with locked(directory):
         result = generate(config, directory, top)
         manifest = json.loads(result.manifest.read_text())
