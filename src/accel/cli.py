@@ -14,6 +14,7 @@ from rich.table import Table
 
 from .config import ConfigError, bundled_configs, load_config
 from .flow import ORFS_PLATFORMS
+from .rtl import TOPS
 
 console = Console()
 err_console = Console(stderr=True)
@@ -91,7 +92,7 @@ def config_validate(config_files, overrides):
 @click.argument("config_file", required=False, metavar="[CONFIG]")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
               help="output directory (default: build/<name>-<hash>/rtl)")
-@click.option("--top", type=click.Choice(["core", "array", "pe"]), default="core", show_default=True,
+@click.option("--top", type=click.Choice(list(TOPS)), default="core", show_default=True,
               help="block to generate")
 @click.option("--lint/--no-lint", default=False, help="lint the Verilog with Verilator -Wall")
 @set_option

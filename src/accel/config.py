@@ -78,8 +78,92 @@ class ClockConfig(_Section):
     period_ns: float = Field(10.0, gt=0, le=1000, description="target clock period in ns")
 
 
+TIMING_KEYS = ("tRCD", "tRP", "tRAS", "tRC", "tCL", "tWL", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L",
+               "tFAW", "tWR", "tRTP", "tWTR", "tREFI", "tRFC")
+
+#: Timing presets in controller clock cycles (1:1 with the DRAM command clock). Representative values
+#: from public HBM2 (2 Gbps/pin, 1 GHz clock) and HBM3 (6.4 Gbps/pin, 1.6 GHz clock) datasheet ranges,
+#: not a vendor's certified numbers.
+TIMING_PRESETS = {
+    "hbm2_2gbps": dict(tRCD=14, tRP=14, tRAS=33, tRC=47, tCL=14, tWL=4, tCCD_S=2, tCCD_L=4, tRRD_S=4,
+                       tRRD_L=6, tFAW=16, tWR=16, tRTP=5, tWTR=8, tREFI=3900, tRFC=350),
+    "hbm3": dict(tRCD=24, tRP=24, tRAS=53, tRC=77, tCL=24, tWL=8, tCCD_S=4, tCCD_L=6, tRRD_S=4,
+                 tRRD_L=6, tFAW=24, tWR=26, tRTP=8, tWTR=10, tREFI=6240, tRFC=560),
+}
+PRESET_BURST = {"hbm2_2gbps": 4, "hbm3": 8}
+
+
+class HbmTiming(_Section):
+    """Explicit timing in controller cycles; a key left out takes the preset's value."""
+
+    tRCD: int | None = Field(None, ge=1, le=255, description="ACT to RD/WR, same bank")
+    tRP: int | None = Field(None, ge=1, le=255, description="PRE to ACT, same bank")
+    tRAS: int | None = Field(None, ge=1, le=255, description="ACT to PRE, same bank")
+    tRC: int | None = Field(None, ge=1, le=255, description="ACT to ACT, same bank")
+    tCL: int | None = Field(None, ge=1, le=63, description="RD to read data")
+    tWL: int | None = Field(None, ge=1, le=63, description="WR to write data")
+    tCCD_S: int | None = Field(None, ge=1, le=63, description="column to column, different bank group")
+    tCCD_L: int | None = Field(None, ge=1, le=63, description="column to column, same bank group")
+    tRRD_S: int | None = Field(None, ge=1, le=63, description="ACT to ACT, different bank group")
+    tRRD_L: int | None = Field(None, ge=1, le=63, description="ACT to ACT, same bank group")
+    tFAW: int | None = Field(None, ge=1, le=255, description="window holding at most four ACTs")
+    tWR: int | None = Field(None, ge=1, le=255, description="end of write data to PRE, same bank")
+    tRTP: int | None = Field(None, ge=1, le=63, description="RD to PRE, same bank")
+    tWTR: int | None = Field(None, ge=1, le=63, description="end of write data to RD")
+    tREFI: int | None = Field(None, ge=100, le=65535, description="maximum interval between REF commands")
+    tRFC: int | None = Field(None, ge=1, le=4095, description="REF to ACT")
+
+
 class HbmConfig(_Section):
-    """Reserved for the HBM-style memory controller; no keys are defined yet."""
+    """The HBM-style memory controller: geometry, address map, policy, timing (docs/hbm.md)."""
+
+    pseudo_channels: int = Field(2, ge=1, le=16, description="independent pseudo-channels, one port each")
+    bank_groups: int = Field(4, ge=1, le=8, description="bank groups per pseudo-channel")
+    banks_per_group: int = Field(4, ge=1, le=8, description="banks per bank group")
+    rows: int = Field(16384, ge=2, le=1 << 17, description="rows per bank (power of two)")
+    columns: int = Field(32, ge=2, le=1024, description="bursts per row (power of two)")
+    data_width: int = Field(64, ge=8, le=256, description="DQ bits per pseudo-channel")
+    burst_length: int | None = Field(None, description="beats per burst (2, 4 or 8; default from preset)")
+    address_mapping: Literal["row_bank_column", "bank_interleaved"] = Field(
+        "row_bank_column", description="how a burst address splits into row, bank, column")
+    page_policy: Literal["open", "closed"] = Field("open", description="keep rows open or close them eagerly")
+    queue_depth: int = Field(8, ge=2, le=32, description="requests the scheduler chooses among")
+    age_cap: int = Field(64, ge=1, le=65535, description="cycles the oldest request may wait before it wins")
+    preset: Literal["hbm2_2gbps", "hbm3"] = Field("hbm2_2gbps", description="timing preset")
+    timing: HbmTiming = HbmTiming()
+
+    def resolved_timing(self) -> dict[str, int]:
+        explicit = {k: v for k, v in self.timing.model_dump().items() if v is not None}
+        return {**TIMING_PRESETS[self.preset], **explicit}
+
+    def resolved_burst_length(self) -> int:
+        return self.burst_length if self.burst_length is not None else PRESET_BURST[self.preset]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "HbmConfig":
+        for key in ("rows", "columns", "bank_groups", "banks_per_group"):
+            value = getattr(self, key)
+            if value & (value - 1):
+                raise ValueError(f"{key} must be a power of two (got {value})")
+        if self.burst_length is not None and self.burst_length not in (2, 4, 8):
+            raise ValueError(f"burst_length must be 2, 4 or 8 (got {self.burst_length})")
+        t = self.resolved_timing()
+        tburst = self.resolved_burst_length() // 2
+        rules = [
+            (t["tRC"] >= t["tRAS"] + t["tRP"], "timing.tRC must be >= tRAS + tRP"),
+            (t["tRAS"] >= t["tRCD"], "timing.tRAS must be >= tRCD"),
+            (t["tCCD_L"] >= t["tCCD_S"], "timing.tCCD_L must be >= tCCD_S"),
+            (t["tRRD_L"] >= t["tRRD_S"], "timing.tRRD_L must be >= tRRD_S"),
+            (t["tCCD_S"] >= tburst, f"timing.tCCD_S must be >= burst_length/2 = {tburst} (data bus occupancy)"),
+            (t["tFAW"] >= t["tRRD_S"], "timing.tFAW must be >= tRRD_S"),
+            (t["tREFI"] > 4 * (t["tRFC"] + t["tRC"] + t["tWL"] + tburst + t["tWR"]),
+             "timing.tREFI must leave room for traffic: > 4 * (tRFC + tRC + tWL + burst/2 + tWR)"),
+        ]
+        for ok, message in rules:
+            if not ok:
+                values = ", ".join(f"{k}={v}" for k, v in t.items())
+                raise ValueError(f"{message} ({values})")
+        return self
 
 
 class NetworkConfig(_Section):

@@ -14,6 +14,7 @@ from amaranth.lib import wiring
 
 from .config import AccelConfig
 from .hw.core import ComputeCore
+from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.pe import ProcessingElement
 from .hw.systolic import SystolicArray
 
@@ -22,6 +23,8 @@ TOPS = {
     "core": "accel_core",
     "array": "accel_array",
     "pe": "accel_pe",
+    "hbm": "accel_hbm",         # all pseudo-channels, timing tied to the config
+    "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
 }
 
 #: Verilator configuration waiving the lint rules Amaranth's generated Verilog trips (see the file).
@@ -36,6 +39,10 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return SystolicArray(a.rows, a.cols, a.input_width, a.acc_width)
     if top == "pe":
         return ProcessingElement(a.input_width, a.acc_width)
+    if top == "hbm":
+        return HbmController(config.hbm)
+    if top == "hbm_pc":
+        return PseudoChannelController(config.hbm)
     raise ValueError(f"unknown top {top!r} (choose from {', '.join(TOPS)})")
 
 
@@ -59,6 +66,20 @@ def port_list(component: wiring.Component) -> list[dict]:
             "width": Shape.cast(member.shape).width,
         })
     return ports
+
+
+def payload_fields(component: wiring.Component) -> dict:
+    """Bit fields of every structured stream payload, by port: what a testbench needs to pack words."""
+    from amaranth.lib import data
+
+    fields = {}
+    for name, member in component.signature.members.items():
+        if not member.is_signature or "payload" not in member.signature.members:
+            continue
+        layout = member.signature.members["payload"].shape
+        if isinstance(layout, data.StructLayout):
+            fields[name] = {f: {"offset": field.offset, "width": field.width} for f, field in layout}
+    return fields
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -90,10 +111,7 @@ def generate(config: AccelConfig, outdir: Path, top: str = "core") -> RtlResult:
         "ports": ports,
         "config": config.model_dump(mode="json"),
     }
-    if top == "core":
-        manifest["act_payload_fields"] = {
-            name: {"offset": field.offset, "width": field.width} for name, field in component.layout
-        }
+    manifest["payload_fields"] = payload_fields(component)
     outdir = Path(outdir)
     verilog_path = outdir / f"{module}.v"
     manifest_path = outdir / f"{module}.manifest.json"

@@ -64,7 +64,7 @@ def test_rtl_writes_verilog_and_manifest(run, tmp_path):
     ports = {p["name"]: p for p in manifest["ports"]}
     assert ports["weights__payload"] == {"name": "weights__payload", "direction": "input", "width": 5 * 8}
     assert ports["rd_data"]["width"] == 5 * 32 and ports["rd_data"]["direction"] == "output"
-    fields = manifest["act_payload_fields"]
+    fields = manifest["payload_fields"]["act"]
     assert fields["data"] == {"offset": 0, "width": 3 * 8}
     assert ports["act__payload"]["width"] == sum(f["width"] for f in fields.values())
     for port in ports:

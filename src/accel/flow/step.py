@@ -175,7 +175,9 @@ class Step:
         for path in self.inputs(ctx):
             if not path.exists():
                 raise StepError(self.name, f"input {path} is missing (run the earlier steps first)")
-            digest.update(str(path.relative_to(ctx.root) if path.is_relative_to(ctx.root) else path).encode())
+            # Build-relative names for step outputs, bare names for sources and PDK files: the key must
+            # not depend on where the checkout or the build directory lives.
+            digest.update(str(path.relative_to(ctx.root) if path.is_relative_to(ctx.root) else path.name).encode())
             digest.update(file_digest(path).encode())
         return digest.hexdigest()
 
@@ -194,8 +196,9 @@ class Step:
         return data
 
     def run(self, ctx: FlowContext, force: bool = False) -> dict:
-        """Run (or reuse) this step; return its stamp (metrics, seconds, cached flag)."""
-        self.check_tools()
+        """Run (or reuse) this step; return its stamp (metrics, seconds, cached flag).
+
+        The caller checks tools first (run_flow does, for all selected steps, before any runs)."""
         key = self.cache_key(ctx)
         if not force:
             stamp = self.cached(ctx, key)

@@ -64,7 +64,7 @@ class CoreTB(TB):
         self.rows, self.cols = a.rows, a.cols
         self.w, self.acc_width = a.input_width, a.acc_width
         self.depth = self.config.memory.accumulator_rows
-        fields = self.manifest["act_payload_fields"]
+        fields = self.manifest["payload_fields"]["act"]
         self.offsets = {name: spec["offset"] for name, spec in fields.items()}
         self.bubble_probability = 0.0  # chance of an idle cycle before each activation vector
         self.weight_gap_probability = 0.0

@@ -1,0 +1,1 @@
+"""HBM-style memory controller: address map, per-pseudo-channel scheduler, DFI-like back end."""

@@ -1,0 +1,60 @@
+"""Runs the HBM controller bench (tb_hbm.py) under Verilator through pytest."""
+
+import os
+
+import pytest
+
+from accel.config import load_config
+from accel.sim import runner
+
+from test_core import BENCH_DIR, seed_for
+
+# Two presets, both page policies and both address maps; requests per traffic test in each.
+CASES = [
+    pytest.param(("hbm.preset=hbm2_2gbps",), id="hbm2-open-rbc"),
+    pytest.param(("hbm.preset=hbm3", "hbm.page_policy=closed", "hbm.address_mapping=bank_interleaved"),
+                 id="hbm3-closed-interleaved"),
+]
+REQUESTS = int(os.environ.get("ACCEL_HBM_REQUESTS", "12000"))
+# The refresh test shortens tREFI so that refresh happens often under load.
+REFRESH = ("hbm.timing.tREFI=2000",)
+RULES = ["tRCD", "tRP", "tRAS", "tRC", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP", "tWTR",
+         "tRFC", "tREFI", "tRTW", "tWL"]
+
+
+@pytest.fixture(scope="session")
+def hbm_builds():
+    cache = {}
+
+    def get(overrides):
+        if overrides not in cache:
+            config = load_config("default", list(overrides) + ["hbm.pseudo_channels=1"])
+            cache[overrides] = runner.build(config, "hbm_pc", "verilator")
+        return cache[overrides]
+
+    return get
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("testcase", ["test_random_mixed_traffic", "test_response_backpressure"])
+@pytest.mark.parametrize("overrides", CASES)
+def test_hbm_traffic(hbm_builds, overrides, testcase):
+    build = hbm_builds(overrides)
+    build.run("tb_hbm", BENCH_DIR, testcase=testcase,
+              env={"ACCEL_SEED": str(seed_for(testcase)), "ACCEL_HBM_REQUESTS": str(REQUESTS)})
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("overrides", CASES)
+def test_hbm_refresh_under_load(hbm_builds, overrides):
+    build = hbm_builds(overrides + REFRESH)
+    build.run("tb_hbm", BENCH_DIR, testcase="test_refresh_under_full_load",
+              env={"ACCEL_SEED": "7", "ACCEL_HBM_REQUESTS": str(REQUESTS // 2)})
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("rule", RULES)
+def test_hbm_shortened_timing_is_caught(hbm_builds, rule):
+    build = hbm_builds(CASES[0].values[0])
+    build.run("tb_hbm", BENCH_DIR, testcase="test_shortened_timing_is_caught",
+              env={"ACCEL_SEED": "11", "ACCEL_HBM_SHORTEN": rule})
