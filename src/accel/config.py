@@ -356,7 +356,8 @@ def _describe(error: dict, source: str, node: yaml.Node | None, applied: dict[tu
     if kind == "extra_forbidden":
         parent = _model_at(loc[:-1])
         valid = sorted(parent.model_fields) if parent else []
-        hint = difflib.get_close_matches(loc[-1], valid, n=1, cutoff=0.6)
+        by_lower = {key.lower(): key for key in valid}
+        hint = [by_lower[h] for h in difflib.get_close_matches(loc[-1].lower(), list(by_lower), n=1, cutoff=0.6)]
         if hint:
             text = f"unknown key (did you mean '{hint[0]}'?)"
         elif valid:

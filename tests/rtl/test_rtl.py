@@ -16,7 +16,26 @@ SHAPES = [
 ]
 
 
-@pytest.mark.parametrize("top", sorted(TOPS))
+COMPUTE_TOPS = ["core", "array", "pe"]
+HBM_CONFIGS = [
+    (),
+    ("hbm.preset=hbm3", "hbm.page_policy=closed", "hbm.address_mapping=bank_interleaved"),
+    ("hbm.bank_groups=1", "hbm.banks_per_group=1", "hbm.pseudo_channels=1", "hbm.queue_depth=2"),
+]
+
+
+def test_every_top_is_covered():
+    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc"} == set(TOPS)
+
+
+@pytest.mark.parametrize("top", ["hbm", "hbm_pc"])
+@pytest.mark.parametrize("overrides", HBM_CONFIGS, ids=["hbm2", "hbm3-closed", "one-bank"])
+def test_hbm_verilog_lints_clean(tmp_path, overrides, top):
+    result = generate(load_config("default", overrides), tmp_path, top)
+    lint(result)
+
+
+@pytest.mark.parametrize("top", COMPUTE_TOPS)
 @pytest.mark.parametrize("name, overrides", SHAPES, ids=lambda v: "-".join(v) if isinstance(v, tuple) else v)
 def test_generated_verilog_lints_clean(tmp_path, name, overrides, top):
     cfg = load_config(name, overrides)

@@ -23,5 +23,5 @@ def schema_keys(model=AccelConfig, prefix=""):
 
 
 def test_every_key_is_documented_and_every_documented_key_exists():
-    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", DOC.read_text(), flags=re.M))
+    documented = set(re.findall(r"^\| `([A-Za-z_.]+)` \|", DOC.read_text(), flags=re.M))
     assert documented == set(schema_keys())
