@@ -13,10 +13,11 @@ run: setup
 	$(BIN)/accel sim $(CONFIG) --gemm 32x32x32
 	$(BIN)/accel build $(CONFIG)
 
-## Set up, then run the whole test suite (unit tests and cocotb benches).
-## pytest exit code 5 (no tests collected) is not a failure.
+## Set up, then run the whole test suite: unit tests, lint, cocotb benches, physical flow.
+## Two workers, one test file each at a time: the single-threaded place-and-route tests run beside the
+## simulations. pytest exit code 5 (no tests collected) is not a failure.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then rc=0; fi; exit $$rc
 
 setup: system-deps $(VENV)/.installed
 

@@ -208,9 +208,11 @@ class AccelConfig(_Section):
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def hardware_hash(self) -> str:
-        """A hash of only what shapes the generated RTL (``array``, ``memory``): names simulation builds,
-        so changing the clock or the physical flow does not recompile simulation models."""
-        text = json.dumps(self.model_dump(mode="json", include={"array", "memory"}), sort_keys=True)
+        """A hash of what shapes the generated RTL (everything but ``clock``, ``flow``, ``name`` and
+        ``description``): names simulation builds, so changing the clock or the physical flow does not
+        recompile simulation models."""
+        payload = self.model_dump(mode="json", exclude={"name", "description", "clock", "flow"})
+        text = json.dumps(payload, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def to_yaml(self) -> str:

@@ -185,3 +185,11 @@ def test_arbitrary_overrides_never_escape(items):
         parse_config(VALID, "o.yaml", items)
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+def test_hardware_hash_ignores_clock_and_flow_only():
+    base = load_config("default")
+    assert load_config("default", ["clock.period_ns=3"]).hardware_hash() == base.hardware_hash()
+    assert load_config("default", ["flow.utilization=0.5"]).hardware_hash() == base.hardware_hash()
+    assert load_config("default", ["hbm.preset=hbm3"]).hardware_hash() != base.hardware_hash()
+    assert load_config("default", ["array.rows=2"]).hardware_hash() != base.hardware_hash()

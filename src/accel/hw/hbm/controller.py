@@ -138,7 +138,7 @@ class PseudoChannelController(wiring.Component):
         wr_wait = Signal(10)   # RD -> WR (bus turnaround)
         refi = Signal(17)      # cycles since the last REF
         margin = Signal(17)
-        m.d.comb += margin.eq(t["tRAS"] + t["tWL"] + self.tburst + t["tWR"] + t["tRP"] + t["tRTP"] + B + 8)
+        m.d.comb += margin.eq(t["tRC"] + t["tWL"] + self.tburst + t["tWR"] + t["tRP"] + t["tRTP"] + B + 8)
         refresh_due = Signal()
         m.d.comb += refresh_due.eq(refi + margin >= t["tREFI"])
 
