@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError, render_template, run_tool
@@ -33,4 +34,6 @@ class Gds(Step):
         if not (work / f"{ctx.top}.mag").exists():
             raise StepError(self.name, "magic saved no layout", log)
         warnings = [line for line in text.splitlines() if "DEF read" in line and "Warning" in line]
-        return {"gds__size_bytes": gds.stat().st_size, "gds__def_read_warnings": len(warnings)}
+        fixed = re.search(r"ACCEL-MINAREA-FIXED\s+(\d+)", text)
+        return {"gds__size_bytes": gds.stat().st_size, "gds__def_read_warnings": len(warnings),
+                "gds__min_area_fixes": int(fixed.group(1)) if fixed else None}
