@@ -57,7 +57,7 @@ def main() -> None:
         table.add_row(r["preset"], r["page_policy"], r["pattern"], f"{r['write_fraction']:.0%}", f"{r['cycles']:,}",
                       f"{r['bandwidth_fraction']:.1%}", f"{r['row_hit_rate']:.1%}",
                       str(r["counters"]["refreshes"]), str(r["violations"]))
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

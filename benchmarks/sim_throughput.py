@@ -57,7 +57,7 @@ def main() -> None:
         table.add_row(f"{r['rows']}x{r['cols']}", r["simulator"], "x".join(map(str, r["gemm"])),
                       f"{r['build_seconds']:.1f}", f"{r['total_cycles']:,}", f"{r['cycles_per_second']:,.0f}",
                       f"{r['utilization']:.1%}")
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

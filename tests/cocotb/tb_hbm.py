@@ -37,8 +37,8 @@ async def test_response_backpressure(dut):
     tb = HbmTB(dut)
     tb.resp_ready_probability = 0.3
     await tb.start()
-    await tb.traffic("random", REQUESTS // 4, write_fraction=0.5)
-    await tb.traffic("hotspot", REQUESTS // 4, write_fraction=0.5)
+    await tb.traffic("random", REQUESTS // 2, write_fraction=0.5)
+    await tb.traffic("hotspot", REQUESTS // 2, write_fraction=0.5)
     await tb.drain()
     tb.assert_clean()
 

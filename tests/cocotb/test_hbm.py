@@ -15,9 +15,11 @@ CASES = [
     pytest.param(("hbm.preset=hbm3", "hbm.page_policy=closed", "hbm.address_mapping=bank_interleaved"),
                  id="hbm3-closed-interleaved"),
 ]
-REQUESTS = int(os.environ.get("ACCEL_HBM_REQUESTS", "12000"))
-# The refresh test shortens tREFI so that refresh happens often under load.
-REFRESH = ("hbm.timing.tREFI=2000",)
+# Per configuration: REQUESTS in the mixed-traffic test, REQUESTS / 2 with back-pressure, REQUESTS / 2
+# under refresh load; 2 x 2 x 25000 = 10^5 checked requests in all.
+REQUESTS = int(os.environ.get("ACCEL_HBM_REQUESTS", "25000"))
+# The refresh test shortens tREFI (to the smallest both presets accept) so refresh comes often under load.
+REFRESH = ("hbm.timing.tREFI=3000",)
 RULES = ["tRCD", "tRP", "tRAS", "tRC", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR", "tRTP", "tWTR",
          "tRFC", "tREFI", "tRTW", "tWL"]
 
@@ -36,12 +38,13 @@ def hbm_builds():
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("testcase", ["test_random_mixed_traffic", "test_response_backpressure"])
+@pytest.mark.parametrize("testcase, requests", [("test_random_mixed_traffic", REQUESTS),
+                                                ("test_response_backpressure", REQUESTS // 2)])
 @pytest.mark.parametrize("overrides", CASES)
-def test_hbm_traffic(hbm_builds, overrides, testcase):
+def test_hbm_traffic(hbm_builds, overrides, testcase, requests):
     build = hbm_builds(overrides)
     build.run("tb_hbm", BENCH_DIR, testcase=testcase,
-              env={"ACCEL_SEED": str(seed_for(testcase)), "ACCEL_HBM_REQUESTS": str(REQUESTS)})
+              env={"ACCEL_SEED": str(seed_for(testcase)), "ACCEL_HBM_REQUESTS": str(requests)})
 
 
 @pytest.mark.sim

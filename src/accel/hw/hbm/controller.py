@@ -5,7 +5,8 @@ One command per cycle, chosen in this order:
 1. refresh due: only PREs (any open bank whose tRAS/tRTP/tWR allow it), then REF once every bank is
    closed and tRP has passed. "Due" starts early enough (a margin computed from the timing inputs) that
    REF is never later than tREFI after the previous one.
-2. the oldest request has waited ``age_cap`` cycles: only commands for it (no starvation).
+2. the oldest request has waited ``age_cap`` cycles: its commands first, and younger requests to its
+   bank wait (no starvation); requests to other banks go on.
 3. otherwise FR-FCFS: the oldest request whose row is open and whose column command is legal (a row
    hit); else the oldest request whose bank is closed and may be activated; else a PRE of a bank whose
    open row no queued request wants (open page: only if some request needs another row there; closed
@@ -183,8 +184,16 @@ class PseudoChannelController(wiring.Component):
         ]
         for b in range(B):
             head_bank = queue[0].bidx == b
+            # A starving head may close its bank even while younger requests still hit the open row.
             m.d.comb += pre_ok[b].eq((t_pre[b] == 0) & is_open[b] & Mux(
-                refresh_due, 1, Mux(starving, head_bank & ~hit[0], close_ok[b])))
+                refresh_due, 1, Mux(starving & head_bank, ~hit[0], close_ok[b])))
+        # While the head starves, younger requests to its bank wait (their hits would keep the row open
+        # and push its PRE out); requests to other banks go on, so bank parallelism is not lost.
+        allowed = Signal(Q)
+        for i, e in enumerate(queue):
+            m.d.comb += allowed[i].eq(1 if i == 0 else ~starving | (e.bidx != queue[0].bidx))
+        head_pre = Signal()
+        m.d.comb += head_pre.eq(pre_ok.bit_select(queue[0].bidx, 1))
 
         # ------------------------------------------------------------------ choose one command
         cmd = Signal(3)
@@ -198,20 +207,19 @@ class PseudoChannelController(wiring.Component):
                         m.d.comb += pre_bank.eq(b)
             with m.Elif(all_closed & all_rested):
                 m.d.comb += cmd.eq(CMD_REF)
-        with m.Elif(starving):
-            with m.If(col_ok[0]):
-                m.d.comb += [cmd.eq(Mux(queue[0].write, CMD_WR, CMD_RD)), sel.eq(0)]
-            with m.Elif(act_ok[0]):
-                m.d.comb += [cmd.eq(CMD_ACT), sel.eq(0)]
-            with m.Elif(pre_ok.any()):
-                m.d.comb += [cmd.eq(CMD_PRE), pre_bank.eq(queue[0].bidx)]
-        with m.Elif(col_ok.any()):
+        with m.Elif(starving & col_ok[0]):
+            m.d.comb += [cmd.eq(Mux(queue[0].write, CMD_WR, CMD_RD)), sel.eq(0)]
+        with m.Elif(starving & act_ok[0]):
+            m.d.comb += [cmd.eq(CMD_ACT), sel.eq(0)]
+        with m.Elif(starving & ~hit[0] & head_pre):
+            m.d.comb += [cmd.eq(CMD_PRE), pre_bank.eq(queue[0].bidx)]
+        with m.Elif((col_ok & allowed).any()):
             for i in reversed(range(Q)):
-                with m.If(col_ok[i]):
+                with m.If(col_ok[i] & allowed[i]):
                     m.d.comb += [cmd.eq(Mux(queue[i].write, CMD_WR, CMD_RD)), sel.eq(i)]
-        with m.Elif(act_ok.any()):
+        with m.Elif((act_ok & allowed).any()):
             for i in reversed(range(Q)):
-                with m.If(act_ok[i]):
+                with m.If(act_ok[i] & allowed[i]):
                     m.d.comb += [cmd.eq(CMD_ACT), sel.eq(i)]
         with m.Elif(pre_ok.any()):
             m.d.comb += cmd.eq(CMD_PRE)
@@ -384,7 +392,7 @@ class PseudoChannelController(wiring.Component):
 
         # ------------------------------------------------------------------ performance counters
         stats = {name: getattr(self, f"stat_{name}") for name in COUNTERS}
-        conflict_pre = (cmd == CMD_PRE) & ~refresh_due & Mux(starving, 1, conflict.bit_select(pre_bank, 1))
+        conflict_pre = (cmd == CMD_PRE) & ~refresh_due & conflict.bit_select(pre_bank, 1)
         increments = {
             "reads": cmd == CMD_RD,
             "writes": cmd == CMD_WR,
