@@ -173,14 +173,14 @@ def split_names(ctx, param, values) -> tuple[str, ...]:
 @user_errors
 def build(config_file, outdir, start, stop, only, force, allow, overrides):
     """RTL to GDS: elaborate, synth, sta, place, route, parasitics, sta_post, gds, drc, lvs, render."""
-    from .flow.flow import CHECKS, run_flow
+    from .flow.flow import CHECKS, run_flow, select_steps
     from .flow.report import print_summary
-    from .flow.steps import STEP_NAMES
 
     cfg = load_config(config_file, overrides)
-    for name in (start, stop, *only):
-        if name is not None and name not in STEP_NAMES:
-            raise click.BadParameter(f"unknown step {name!r} (steps: {', '.join(STEP_NAMES)})")
+    try:
+        select_steps(start, stop, only)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     for check in allow:
         if check not in CHECKS:
             raise click.BadParameter(f"unknown check {check!r} (checks: {', '.join(CHECKS)})")

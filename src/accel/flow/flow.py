@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -11,7 +10,8 @@ from typing import Callable
 from ..config import AccelConfig
 from ..rtl import TOPS, write_atomic
 from .pdk import get_pdk
-from .step import STAMP, FlowContext, Step, StepError, tool_version
+from .report import write_report
+from .step import STAMP, FlowContext, Step, tool_version
 from .steps import FLOW, STEP_NAMES
 
 #: Sign-off checks: name -> (metric, description). A check fails when the metric is "bad".
@@ -22,10 +22,6 @@ CHECKS = {
     "timing": ("timing__setup__ws", "setup slack (ns)"),
     "hold": ("timing__hold__ws", "hold slack (ns)"),
 }
-
-
-class SignoffError(RuntimeError):
-    pass
 
 
 @dataclass
@@ -87,8 +83,6 @@ def run_flow(config: AccelConfig, outdir: Path | None = None, start: str | None 
     write_atomic(ctx.root / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     result = BuildResult(ctx.root, metrics, records)
     result.failed_checks, result.allowed_checks = signoff(metrics, allow)
-    from .report import write_report
-
     write_report(ctx, result)
     return result
 
