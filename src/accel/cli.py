@@ -14,7 +14,7 @@ from rich.table import Table
 
 from .config import ConfigError, bundled_configs, load_config
 from .flow import ORFS_PLATFORMS
-from .rtl import TOPS
+from .tops import TOPS
 
 console = Console()
 err_console = Console(stderr=True)

@@ -16,16 +16,9 @@ from .config import AccelConfig
 from .hw.core import ComputeCore
 from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.pe import ProcessingElement
+from .tops import TOPS
 from .hw.systolic import SystolicArray
 
-#: The blocks ``accel rtl --top`` can generate, and the Verilog module name each gets.
-TOPS = {
-    "core": "accel_core",
-    "array": "accel_array",
-    "pe": "accel_pe",
-    "hbm": "accel_hbm",         # all pseudo-channels, timing tied to the config
-    "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
-}
 
 #: Verilator configuration waiving the lint rules Amaranth's generated Verilog trips (see the file).
 LINT_WAIVERS = Path(__file__).resolve().parents[2] / "flows" / "verilator" / "amaranth.vlt"

@@ -1,0 +1,11 @@
+"""The blocks ``accel rtl --top`` can generate, and the Verilog module name each gets.
+
+Kept apart from rtl.py so the command line can list them without importing Amaranth."""
+
+TOPS = {
+    "core": "accel_core",
+    "array": "accel_array",
+    "pe": "accel_pe",
+    "hbm": "accel_hbm",         # all pseudo-channels, timing tied to the config
+    "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
+}
