@@ -35,9 +35,8 @@ def fail(message: str, code: int) -> None:
 
 def user_errors(func):
     """Turn the toolkit's own error types into one line and an exit code, never a traceback."""
+    from .errors import LintError, SimulationError
     from .flow.step import StepError
-    from .rtl import LintError
-    from .sim.runner import SimulationError
     from .tools import ToolMissing
 
     @functools.wraps(func)

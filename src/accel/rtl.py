@@ -13,6 +13,7 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 
 from .config import AccelConfig
+from .errors import LintError
 from .hw.core import ComputeCore
 from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.pe import ProcessingElement
@@ -113,10 +114,6 @@ def generate(config: AccelConfig, outdir: Path, top: str = "core") -> RtlResult:
     write_atomic(verilog_path, text)
     write_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return RtlResult(verilog_path, manifest_path, module)
-
-
-class LintError(RuntimeError):
-    """Verilator found lint problems; the message carries the first ones and the log path."""
 
 
 def lint(result: RtlResult, log: Path | None = None) -> None:

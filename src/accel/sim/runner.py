@@ -20,14 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import AccelConfig
+from ..errors import SimulationError
 from ..rtl import LINT_WAIVERS, generate
 from ..tools import require
 
 SIMULATORS = ("verilator", "icarus")
-
-
-class SimulationError(RuntimeError):
-    """A simulator build or a bench run failed; the message names the log to read."""
 
 
 def build_root() -> Path:
