@@ -38,13 +38,9 @@ def main() -> None:
                                              f"hbm.address_mapping={args.mapping}", "hbm.pseudo_channels=1"])
             build = runner.build(config, "hbm_pc", "verilator")
             for pattern, writes in PATTERNS:
-                result_path = build.directory / "runs" / "run_traffic" / "result.json"
-                result_path.parent.mkdir(parents=True, exist_ok=True)
-                result_path.unlink(missing_ok=True)
-                build.run("accel.sim.bench_hbm", testcase="run_traffic", env={
+                rows.append(runner.run_bench(build, "accel.sim.bench_hbm", "run_traffic", {
                     "ACCEL_HBM_PATTERN": pattern, "ACCEL_HBM_REQUESTS": str(args.requests),
-                    "ACCEL_HBM_WRITE_FRACTION": str(writes), "ACCEL_RESULT": str(result_path), "ACCEL_SEED": "3"})
-                rows.append(json.loads(result_path.read_text()))
+                    "ACCEL_HBM_WRITE_FRACTION": str(writes), "ACCEL_SEED": "3"}))
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -187,18 +187,22 @@ def build(config: AccelConfig, top: str = "core", simulator: str = "verilator", 
     return SimBuild(config, top, simulator, waves, directory, result.top, manifest)
 
 
-def run_gemm(sim: SimBuild, shape: tuple[int, int, int], seed: int = 1) -> dict:
-    """Run one random GEMM (``accel.sim.bench_gemm``) on a built core; return its figures."""
-    result_path = sim.directory / "runs" / "run_gemm" / "result.json"
+def run_bench(sim: SimBuild, test_module: str, testcase: str, env: dict[str, str]) -> dict:
+    """Run one measuring bench test that writes its figures as JSON to ``ACCEL_RESULT``; return them."""
+    result_path = sim.directory / "runs" / testcase / "result.json"
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.unlink(missing_ok=True)
-    env = {"ACCEL_GEMM": "x".join(str(v) for v in shape), "ACCEL_RESULT": str(result_path),
-           "ACCEL_SEED": str(seed)}
     try:
-        sim.run("accel.sim.bench_gemm", testcase="run_gemm", env=env)
+        sim.run(test_module, testcase=testcase, env={**env, "ACCEL_RESULT": str(result_path)})
     finally:
         result = json.loads(result_path.read_text()) if result_path.exists() else None
     if result is None:
-        raise SimulationError(f"GEMM bench wrote no result; log: {result_path.parent / 'sim.log'}")
+        raise SimulationError(f"{testcase} wrote no result; log: {result_path.parent / 'sim.log'}")
     result["simulator"] = sim.simulator
     return result
+
+
+def run_gemm(sim: SimBuild, shape: tuple[int, int, int], seed: int = 1) -> dict:
+    """Run one random GEMM (``accel.sim.bench_gemm``) on a built core; return its figures."""
+    return run_bench(sim, "accel.sim.bench_gemm", "run_gemm",
+                     {"ACCEL_GEMM": "x".join(str(v) for v in shape), "ACCEL_SEED": str(seed)})

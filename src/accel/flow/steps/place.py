@@ -15,14 +15,21 @@ from ..step import FlowContext, Step, StepError
 from .qflow import make_project, run_stage
 
 
+def def_units(text: str, source: Path) -> float:
+    """DEF database units per micron."""
+    units = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text)
+    if not units:
+        raise ValueError(f"{source}: no UNITS DISTANCE MICRONS")
+    return float(units.group(1))
+
+
 def def_die_area(def_file: Path) -> tuple[float, float]:
     """(width, height) in um from a DEF's DIEAREA and UNITS."""
     text = def_file.read_text(errors="replace")
-    units = re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text)
+    scale = def_units(text, def_file)
     die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", text)
-    if not (units and die):
-        raise ValueError(f"{def_file}: no UNITS/DIEAREA")
-    scale = float(units.group(1))
+    if not die:
+        raise ValueError(f"{def_file}: no DIEAREA")
     x1, y1, x2, y2 = (int(v) for v in die.groups())
     return (x2 - x1) / scale, (y2 - y1) / scale
 

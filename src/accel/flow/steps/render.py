@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError, run_tool
+from ..step import FlowContext, Step, StepError, run_tool, template
 
 
 class Render(Step):
@@ -18,8 +18,6 @@ class Render(Step):
         return [ctx.output("gds", f"{ctx.top}.gds")]
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
-        from ..step import template
-
         png = work / f"{ctx.top}.png"
         text = run_tool(["klayout", "-zz", "-r", str(template("klayout/render.py")),
                          "-rd", f"gds={ctx.output('gds', f'{ctx.top}.gds')}", "-rd", f"png={png}",

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from .place import def_die_area
+from .place import def_die_area, def_units
 from .qflow import make_project, run_stage
 from .synth import count_cells
 
@@ -17,7 +17,7 @@ from .synth import count_cells
 def def_wirelength(def_file: Path) -> float:
     """Total routed wire length (um) from the NETS section of a DEF (sum of segment lengths)."""
     text = def_file.read_text(errors="replace")
-    units = float(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", text).group(1))
+    units = def_units(text, def_file)
     nets = text[text.find("\nNETS"):]
     total = 0
     for path in re.finditer(r"(?:ROUTED|NEW)\s+\w+((?:\s*\(\s*[-\d*]+\s+[-\d*]+(?:\s+[-\d*]+)?\s*\)|\s+\w+)*)", nets):
