@@ -167,7 +167,49 @@ class HbmConfig(_Section):
 
 
 class NetworkConfig(_Section):
-    """Reserved for the chip-to-chip network interface; no keys are defined yet."""
+    """The chip-to-chip network interface: reliable links and a ring router (docs/network.md)."""
+
+    topology: Literal["ring"] = Field("ring", description="how chips are connected (a bidirectional ring)")
+    nodes: int = Field(4, ge=2, le=256, description="chips on the ring (routing needs the ring size)")
+    ports: int = Field(2, ge=2, le=2, description="link ports per chip (a ring uses two: east and west)")
+    node_id_width: int = Field(4, ge=1, le=8, description="bits of a node id in the packet header")
+    flit_width: int = Field(32, ge=32, le=256, description="bits per flit on a link (a CRC-32 fits one flit)")
+    max_payload_flits: int = Field(15, ge=1, le=255, description="longest packet payload, flits (plus header)")
+    rx_buffer_flits: int = Field(32, ge=4, le=4096,
+                                 description="receive buffer per virtual channel = credits, flits (power of two)")
+    replay_packets: int = Field(4, ge=2, le=64,
+                                description="replay buffer = go-back-N window, whole packets (power of two)")
+    retransmit_timeout: int = Field(256, ge=16, le=65535,
+                                    description="cycles without an ack before the sender replays")
+
+    def sequence_width(self) -> int:
+        """Sequence numbers count twice the window, so an old duplicate never looks new."""
+        return (2 * self.replay_packets - 1).bit_length()
+
+    def length_width(self) -> int:
+        return self.max_payload_flits.bit_length()
+
+    def header_width(self) -> int:
+        """Header bits: length, type (2), source, destination, virtual channel (1), sequence."""
+        return self.length_width() + 2 + 2 * self.node_id_width + 1 + self.sequence_width()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "NetworkConfig":
+        for key in ("rx_buffer_flits", "replay_packets"):
+            value = getattr(self, key)
+            if value & (value - 1):
+                raise ValueError(f"{key} must be a power of two (got {value})")
+        if self.flit_width % 8:
+            raise ValueError(f"flit_width must be a multiple of 8 (got {self.flit_width})")
+        if self.nodes > 1 << self.node_id_width:
+            raise ValueError(f"nodes ({self.nodes}) do not fit node_id_width ({self.node_id_width} bits)")
+        if self.header_width() > self.flit_width:
+            raise ValueError(f"the packet header needs {self.header_width()} bits but flit_width is "
+                             f"{self.flit_width}")
+        if self.rx_buffer_flits < self.max_payload_flits + 1:
+            raise ValueError(f"rx_buffer_flits ({self.rx_buffer_flits}) must hold one longest packet "
+                             f"(max_payload_flits + 1 = {self.max_payload_flits + 1})")
+        return self
 
 
 class FlowConfig(_Section):

@@ -16,6 +16,7 @@ from .config import AccelConfig
 from .errors import LintError
 from .hw.core import ComputeCore
 from .hw.hbm.controller import HbmController, PseudoChannelController
+from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
 from .tops import TOPS
 from .hw.systolic import SystolicArray
@@ -37,6 +38,10 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return HbmController(config.hbm)
     if top == "hbm_pc":
         return PseudoChannelController(config.hbm)
+    if top == "net_node":
+        return NetworkNode(config.network)
+    if top == "net_ring":
+        return NetworkRing(config.network)
     raise ValueError(f"unknown top {top!r} (choose from {', '.join(TOPS)})")
 
 

@@ -8,4 +8,6 @@ TOPS = {
     "pe": "accel_pe",
     "hbm": "accel_hbm",         # all pseudo-channels, timing tied to the config
     "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
+    "net_node": "accel_net_node",   # one chip's network interface: router + east/west links
+    "net_ring": "accel_net_ring",   # network.nodes interfaces, links exposed (for benches)
 }
