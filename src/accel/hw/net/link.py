@@ -86,6 +86,8 @@ class LinkSender(wiring.Component):
                 "valid": Out(1), "sop": Out(1), "data": Out(fmt.flit_width), "ready": In(1)})),
             "control": In(fmt.control_fields),      # the far receiver's state, already CRC-checked
             "control_valid": In(1),
+            "credit_stall": In(1),                  # from the router: a packet waits for credits
+            "window_stall": In(1),                  # ... for a free replay slot
             "stats": Out(wiring.Signature({name: Out(COUNTER_WIDTH) for name in LINK_COUNTERS[:6]})),
         })
 
@@ -154,9 +156,8 @@ class LinkSender(wiring.Component):
                 m.d.sync += [enq_off.eq(enq_off + 1), enq_left.eq(enq_left - 1)]
                 with m.If(enq_left == 1):
                     m.d.sync += [enq_active.eq(0), enq_seq.eq(enq_seq + 1), enq_off.eq(0)]
-        stalled = self.send.valid & ~enq_active & ~head_fits
-        count(m, self.stats.tx_credit_stalls, stalled & self.window_free)
-        count(m, self.stats.tx_window_stalls, stalled & ~self.window_free)
+        count(m, self.stats.tx_credit_stalls, self.credit_stall)
+        count(m, self.stats.tx_window_stalls, self.window_stall)
 
         # ---------------------------------------------------------------- send (buffer -> lane)
         m.submodules.crc = gen = crc.Processor(packet_crc(fmt.flit_width))
@@ -306,11 +307,15 @@ class LinkReceiver(wiring.Component):
         head = fmt.header_of(lane.data)
         m.d.comb += [chk.data.eq(lane.data), chk.start.eq(lane.valid & lane.sop)]
 
-        drop = Signal()                   # the packet in progress is lost (roll back, NAK once)
+        drop = Signal()                   # the packet in progress is lost: roll it back
+        loss = Signal()                   # a packet was lost this cycle: NAK, unless already done
+        fresh = Signal()                  # the expected packet starts: a NAK is due again if it fails
         with m.If(drop):
             m.d.comb += [b.rollback.eq(1) for b in buffers]
-            with m.If(~nak_sent):
-                m.d.sync += [nak_count.eq(nak_count + 1), nak_sent.eq(1)]
+        with m.If((loss | drop) & ~nak_sent):
+            m.d.sync += [nak_count.eq(nak_count + 1), nak_sent.eq(1)]
+        with m.Elif(fresh):
+            m.d.sync += nak_sent.eq(0)
 
         with m.If(lane.valid):
             with m.If(lane.sop):
@@ -318,6 +323,7 @@ class LinkReceiver(wiring.Component):
                 m.d.comb += drop.eq(state.matches(PAYLOAD, CHECK))
                 m.d.sync += [vc.eq(head.vc), left.eq(head.length)]
                 fits = Array(b.space for b in buffers)[head.vc] >= head.length + 1
+                m.d.comb += fresh.eq(head.seq == expected)
                 good = fmt.length_ok(head.length) & (head.seq == expected) & fits
                 with m.If(good):
                     m.d.comb += chk.valid.eq(1)
@@ -326,8 +332,7 @@ class LinkReceiver(wiring.Component):
                     m.d.sync += state.eq(Mux(head.length == 0, CHECK, PAYLOAD))
                 with m.Else():
                     m.d.sync += state.eq(SKIP)
-                    with m.If(~nak_sent):
-                        m.d.sync += [nak_count.eq(nak_count + 1), nak_sent.eq(1)]
+                    m.d.comb += loss.eq(1)
                     count(m, self.stats.rx_dropped, fits)
                     count(m, self.stats.rx_no_space, ~fits)
             with m.Elif(state == PAYLOAD):
@@ -365,6 +370,8 @@ class LinkEnd(wiring.Component):
             "send": In(stream.Signature(fmt.flit_width)),
             "credits": Out(fmt.credit_width).array(VIRTUAL_CHANNELS),
             "window_free": Out(1),
+            "credit_stall": In(1),
+            "window_stall": In(1),
             "recv": Out(stream.Signature(fmt.flit_width)).array(VIRTUAL_CHANNELS),
             "stats": Out(stats_signature()),
         })
@@ -378,7 +385,8 @@ class LinkEnd(wiring.Component):
         for v in range(VIRTUAL_CHANNELS):
             wiring.connect(m, receiver.recv[v], wiring.flipped(self.recv[v]))
             m.d.comb += self.credits[v].eq(sender.credits[v])
-        m.d.comb += self.window_free.eq(sender.window_free)
+        m.d.comb += [self.window_free.eq(sender.window_free),
+                     sender.credit_stall.eq(self.credit_stall), sender.window_stall.eq(self.window_stall)]
 
         # Data lanes.
         m.d.comb += [

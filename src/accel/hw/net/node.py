@@ -44,7 +44,8 @@ class NetworkNode(wiring.Component):
         for end, out, arriving, name in ((east, router.east, router.from_east, "east"),
                                          (west, router.west, router.from_west, "west")):
             wiring.connect(m, out.flits, end.send)
-            m.d.comb += out.window_free.eq(end.window_free)
+            m.d.comb += [out.window_free.eq(end.window_free),
+                         end.credit_stall.eq(out.credit_stall), end.window_stall.eq(out.window_stall)]
             for v in range(VIRTUAL_CHANNELS):
                 m.d.comb += out.credits[v].eq(end.credits[v])
                 wiring.connect(m, end.recv[v], arriving[v])

@@ -52,6 +52,8 @@ class RingRouter(wiring.Component):
             "flits": Out(flit),
             "credits": In(fmt.credit_width).array(VIRTUAL_CHANNELS),
             "window_free": In(1),
+            "credit_stall": Out(1),    # a packet waits for this link's credits
+            "window_stall": Out(1),    # a packet waits for a free replay slot
         })
         super().__init__({
             "node_id": In(fmt.node_width),
@@ -101,6 +103,8 @@ class RingRouter(wiring.Component):
         # A head packet may take its output when the output is free and (for links) the far buffer of
         # its virtual channel has room for all of it and the replay buffer has a free slot.
         eligible = []
+        credit_waits = {o: [] for o in links}
+        window_waits = {o: [] for o in links}
         for i in range(len(INPUTS)):
             ok = Signal(name=f"eligible_{INPUTS[i]}")
             fits = Signal(name=f"fits_{INPUTS[i]}")
@@ -111,18 +115,32 @@ class RingRouter(wiring.Component):
                     with m.Case(o):
                         room = Array(link.credits)[out_vc[i]] >= heads[i].length + 1
                         m.d.comb += fits.eq(link.window_free & room)
+                    waiting = inputs[i].valid & (route[i] == o)
+                    credit_waits[o].append(waiting & link.window_free & ~room)
+                    window_waits[o].append(waiting & ~link.window_free)
             m.d.comb += ok.eq(inputs[i].valid & fits)
             eligible.append(ok)
 
+        busy_of = [Signal(name=f"{name}_busy") for name in OUTPUTS]
+        sources = [Signal(range(len(INPUTS)), name=f"{name}_source") for name in OUTPUTS]
+        # An input being forwarded shows a payload flit, not a header: it requests nothing. An input
+        # at a header routes to one output only, so no input is ever wanted by two outputs.
+        forwarding = [Signal(name=f"forwarding_{name}") for name in INPUTS]
+        for i in range(len(INPUTS)):
+            m.d.comb += forwarding[i].eq(Cat(b & (s == i) for b, s in zip(busy_of, sources)).any())
+        for o, link in links.items():
+            m.d.comb += [
+                link.credit_stall.eq(Cat(w & ~f for w, f in zip(credit_waits[o], forwarding)).any()),
+                link.window_stall.eq(Cat(w & ~f for w, f in zip(window_waits[o], forwarding)).any()),
+            ]
         for o, out in enumerate(out_streams):
             name = OUTPUTS[o]
-            busy = Signal(name=f"{name}_busy")
-            source = Signal(range(len(INPUTS)), name=f"{name}_source")   # also the round-robin pointer
+            busy, source = busy_of[o], sources[o]
             at_header = Signal(name=f"{name}_at_header")
             left = Signal(fmt.config.length_width(), name=f"{name}_left")
-            # An input's head routes to one output only, so no input is ever wanted by two outputs.
             requests = Signal(len(INPUTS), name=f"{name}_requests")
-            m.d.comb += requests.eq(Cat(eligible[i] & (route[i] == o) for i in range(len(INPUTS))))
+            m.d.comb += requests.eq(Cat(eligible[i] & ~forwarding[i] & (route[i] == o)
+                                        for i in range(len(INPUTS))))
             grant = round_robin(m, list(requests), source)
             with m.If(~busy & requests.any()):
                 m.d.sync += [busy.eq(1), source.eq(grant), at_header.eq(1)]
