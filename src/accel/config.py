@@ -171,7 +171,7 @@ class NetworkConfig(_Section):
 
     topology: Literal["ring"] = Field("ring", description="how chips are connected (a bidirectional ring)")
     nodes: int = Field(4, ge=2, le=256, description="chips on the ring (routing needs the ring size)")
-    ports: int = Field(2, ge=2, le=2, description="link ports per chip (a ring uses two: east and west)")
+    ports: int = Field(2, ge=1, le=8, description="link ports per chip (a ring uses two: east and west)")
     node_id_width: int = Field(4, ge=1, le=8, description="bits of a node id in the packet header")
     flit_width: int = Field(32, ge=32, le=256, description="bits per flit on a link (a CRC-32 fits one flit)")
     max_payload_flits: int = Field(15, ge=1, le=255, description="longest packet payload, flits (plus header)")
@@ -195,6 +195,8 @@ class NetworkConfig(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> "NetworkConfig":
+        if self.topology == "ring" and self.ports != 2:
+            raise ValueError(f"a ring needs ports: 2 (east and west), got {self.ports}")
         for key in ("rx_buffer_flits", "replay_packets"):
             value = getattr(self, key)
             if value & (value - 1):
@@ -407,7 +409,7 @@ def _describe(error: dict, source: str, node: yaml.Node | None, applied: dict[tu
         elif valid:
             text = f"unknown key (valid keys: {', '.join(valid)})"
         else:
-            text = "unknown key (this section is reserved and has no keys yet)"
+            text = "unknown key (this section has no keys)"
         return f"{where}: {dotted}: {text}"
     message = error["msg"]
     if message.startswith("Value error, "):

@@ -24,8 +24,27 @@ HBM_CONFIGS = [
 ]
 
 
+NET_CONFIGS = [
+    (),
+    ("network.nodes=2",),
+    ("network.nodes=3", "network.flit_width=64", "network.max_payload_flits=7", "network.rx_buffer_flits=8",
+     "network.replay_packets=2"),
+    ("network.nodes=16", "network.max_payload_flits=1", "network.rx_buffer_flits=4",
+     "network.replay_packets=64", "network.node_id_width=4"),
+]
+
+
 def test_every_top_is_covered():
-    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc"} == set(TOPS)
+    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc", "net_node", "net_ring"} == set(TOPS)
+
+
+@pytest.mark.parametrize("top, overrides",
+                         [("net_node", o) for o in NET_CONFIGS] + [("net_ring", o) for o in NET_CONFIGS[:3]],
+                         ids=["node-default", "node-ring2", "node-ring3-wide", "node-ring16-short",
+                              "ring-default", "ring-ring2", "ring-ring3-wide"])
+def test_network_verilog_lints_clean(tmp_path, overrides, top):
+    result = generate(load_config("default", overrides), tmp_path, top)
+    lint(result)
 
 
 @pytest.mark.parametrize("top", ["hbm", "hbm_pc"])

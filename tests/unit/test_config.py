@@ -56,7 +56,7 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert parse_config(VALID).config_hash() != parse_config(VALID, overrides=["array.rows=4"]).config_hash()
     # Pinned: a changed hash invalidates every cached build, so it must not change by accident.
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
-    assert load_config("default").config_hash() == "9da976e1bd82"
+    assert load_config("default").config_hash() == "6ae32b34e003"
 
 
 def test_overrides():
@@ -80,7 +80,13 @@ def test_bad_overrides(item, expected):
     ("array:\n  rows: 4\n  colz: 3\n", "c.yaml:3: array.colz: unknown key (did you mean 'cols'?)"),
     ("arrray:\n  rows: 4\n", "c.yaml:1: arrray: unknown key (did you mean 'array'?)"),
     ("array:\n  rows: 4\n  zzz: 1\n", "c.yaml:3: array.zzz: unknown key (valid keys: acc_width, cols,"),
-    ("network:\n  ports: 4\n", "c.yaml:2: network.ports: unknown key (this section is reserved"),
+    ("network:\n  node: 4\n", "c.yaml:2: network.node: unknown key (did you mean 'nodes'?)"),
+    ("network:\n  nodes: 20\n", "c.yaml:1: network: nodes (20) do not fit node_id_width (4 bits)"),
+    ("network:\n  ports: 4\n", "c.yaml:1: network: a ring needs ports: 2 (east and west), got 4"),
+    ("network:\n  rx_buffer_flits: 24\n", "c.yaml:1: network: rx_buffer_flits must be a power of two (got 24)"),
+    ("network:\n  rx_buffer_flits: 8\n", "c.yaml:1: network: rx_buffer_flits (8) must hold one longest packet"),
+    ("network:\n  node_id_width: 8\n  replay_packets: 64\n  max_payload_flits: 255\n",
+     "c.yaml:1: network: the packet header needs 34 bits but flit_width is 32"),
     ("hbm:\n  pseudo_channel: 4\n", "c.yaml:2: hbm.pseudo_channel: unknown key (did you mean 'pseudo_channels'?)"),
     ("hbm:\n  timing:\n    tRC: 20\n", "c.yaml:1: hbm: timing.tRC must be >= tRAS + tRP"),
     ("hbm:\n  timing:\n    trcd: 20\n", "c.yaml:3: hbm.timing.trcd: unknown key (did you mean 'tRCD'?)"),
