@@ -175,7 +175,7 @@ class NetworkConfig(_Section):
     node_id_width: int = Field(4, ge=1, le=8, description="bits of a node id in the packet header")
     flit_width: int = Field(32, ge=32, le=256, description="bits per flit on a link (a CRC-32 fits one flit)")
     max_payload_flits: int = Field(15, ge=1, le=255, description="longest packet payload, flits (plus header)")
-    rx_buffer_flits: int = Field(32, ge=4, le=4096,
+    rx_buffer_flits: int = Field(64, ge=4, le=4096,
                                  description="receive buffer per virtual channel = credits, flits (power of two)")
     replay_packets: int = Field(4, ge=2, le=64,
                                 description="replay buffer = go-back-N window, whole packets (power of two)")
