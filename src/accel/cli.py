@@ -124,16 +124,24 @@ def parse_shape(ctx, param, value: str) -> tuple[int, int, int]:
 @click.argument("config_file", required=False, metavar="[CONFIG]")
 @click.option("--gemm", "shape", default="16x16x16", show_default=True, callback=parse_shape,
               metavar="MxKxN", help="GEMM shape: A is MxK, W is KxN")
+@click.option("--network", "packets", type=click.IntRange(1, 100000), metavar="PACKETS",
+              help="instead of a GEMM: PACKETS random packets per node on a ring of network.nodes chips")
+@click.option("--error-rate", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+              help="with --network: probability that a flit or control word has a bit flipped")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="random data seed")
 @click.option("--waves", is_flag=True, help="record a waveform (VCD for Verilator, FST for Icarus)")
 @set_option
 @user_errors
-def sim(config_file, shape, simulator, seed, waves, overrides):
-    """Run one random int8 GEMM on the RTL of CONFIG and check it against numpy."""
+def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrides):
+    """Run one random int8 GEMM on the RTL of CONFIG and check it against numpy (or, with --network,
+    random traffic through a ring of network interfaces joined by link models)."""
     from .sim import runner
 
     cfg = load_config(config_file, overrides)
+    if packets is not None:
+        sim_network(cfg, packets, error_rate, simulator, seed, waves)
+        return
     with console.status(f"building {cfg.name} core for {simulator}..."):
         build = runner.build(cfg, "core", simulator, waves=waves)
     with console.status(f"simulating GEMM {'x'.join(map(str, shape))}..."):
@@ -151,6 +159,35 @@ def sim(config_file, shape, simulator, seed, waves, overrides):
     table.add_row("build directory", str(build.directory))
     if waves:
         table.add_row("waveform", str(build.waves_file("run_gemm")))
+    console.print(table)
+
+
+def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int, waves: bool) -> None:
+    from .sim import runner
+
+    with console.status(f"building a {cfg.network.nodes}-node ring of {cfg.name} for {simulator}..."):
+        build = runner.build(cfg, "net_ring", simulator, waves=waves)
+    with console.status(f"simulating {packets} packets per node..."):
+        r = runner.run_bench(build, "accel.sim.bench_net", "run_traffic", {
+            "ACCEL_NET_PACKETS": str(packets), "ACCEL_NET_ERROR_RATE": repr(error_rate), "ACCEL_SEED": str(seed)})
+    c = r["counters"]
+    table = Table(title=f"{r['nodes']}-node ring of {cfg.name}, {packets} packets per node, "
+                        f"error rate {error_rate:g}", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", overflow="fold")
+    table.add_row("result", f"[green]{r['packets']:,} packets delivered exactly once, in order[/]")
+    table.add_row("cycles", f"{r['cycles']:,}")
+    table.add_row("payload flits per cycle (whole ring)", f"{r['payload_flits'] / r['cycles']:.2f}")
+    table.add_row("latency (inject header -> eject last flit)",
+                  f"mean {r['mean_latency']:.1f}, max {r['max_latency']} cycles")
+    table.add_row("faults injected", f"{r['corrupted_flits']} flits, {r['corrupted_ctrl']} control words")
+    for name in ("tx_packets", "tx_replays", "tx_naks", "tx_timeouts", "tx_credit_stalls", "rx_crc_errors",
+                 "rx_dropped", "rx_framing_errors", "ctrl_errors"):
+        table.add_row(name, f"{c[name]:,}")
+    table.add_row("simulation speed", f"{r['cycles_per_second']:,.0f} cycles/s")
+    table.add_row("build directory", str(build.directory))
+    if waves:
+        table.add_row("waveform", str(build.waves_file("run_traffic")))
     console.print(table)
 
 

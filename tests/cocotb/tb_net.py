@@ -4,6 +4,7 @@ Environment (set by test_net.py): ACCEL_SEED, ACCEL_NET_PACKETS (packets per nod
 (flit and control-word error probability).
 """
 
+import math
 import os
 
 import cocotb
@@ -41,7 +42,11 @@ async def test_all_to_all(dut):
     imperfect_links(tb, ERROR_RATE)
     tb.inject_probability = 0.7
     tb.eject_probability = [0.6] * tb.nodes
-    tb.random_traffic(PACKETS, loopback=True)
+    packets = PACKETS
+    if ERROR_RATE:
+        # Enough flits (about 10 per packet) for some 20 corrupted ones on average.
+        packets = max(packets, math.ceil(20 / (ERROR_RATE * 10 * tb.nodes)))
+    tb.random_traffic(packets, loopback=True)
     cycles = await tb.run_until_delivered()
     c = tb.counters()
     tb.log.info("%d packets in %d cycles; counters %s; link faults %s", len(tb.delivered), cycles, c,

@@ -54,3 +54,18 @@ def test_net_all_to_all(ring_builds, ring, error_rate):
 @pytest.mark.parametrize("ring", list(RINGS))
 def test_net_directed(ring_builds, ring, testcase):
     run(ring_builds(ring), testcase)
+
+
+@pytest.mark.sim
+def test_accel_sim_network_cli(ring_builds):
+    """``accel sim --network`` runs traffic with faults and reports exactly-once delivery and counters."""
+    from click.testing import CliRunner
+
+    from accel.cli import main
+
+    ring_builds("ring2")  # the same hardware as below: built once
+    result = CliRunner().invoke(main, ["sim", "default", "--set", "network.nodes=2", "--network", "60",
+                                       "--error-rate", "0.01"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "120 packets delivered exactly once, in order" in result.output
+    assert "tx_replays" in result.output

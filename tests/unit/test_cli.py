@@ -33,6 +33,7 @@ def test_config_validate_all_bundled(run):
     (["config", "show", "tiny", "--set", "array.rowz=2"], "array.rowz: unknown key (did you mean 'rows'?)"),
     (["rtl", "tiny", "--set", "array.rows=-1"], "array.rows: Input should be greater than or equal to 1"),
     (["sim", "tiny", "--set", "memory.accumulator_rows=3"], "accumulator_rows must be a power of two"),
+    (["sim", "tiny", "--network", "10", "--set", "network.nodes=40"], "nodes (40) do not fit node_id_width"),
 ])
 def test_user_errors_are_one_line_exit_2(run, args, fragment):
     code, out = run(*args)
