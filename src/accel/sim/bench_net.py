@@ -15,12 +15,17 @@ import cocotb
 from accel.sim.net_tb import NetTB
 
 
-def setup(tb: NetTB, error_rate: float = 0.0) -> None:
+async def start(dut, default_packets: int) -> tuple[NetTB, int]:
+    """A started ring bench with every link set up from the environment; the packet count to use."""
+    tb = NetTB(dut)
+    error_rate = float(os.environ.get("ACCEL_NET_ERROR_RATE", "0"))
     latency = int(os.environ.get("ACCEL_NET_LINK_LATENCY", "2"))
+    await tb.start()
     for link in tb.links:
         link.latency = latency
         link.reset()
         link.flit_error_rate = link.ctrl_error_rate = error_rate
+    return tb, int(os.environ.get("ACCEL_NET_PACKETS", str(default_packets)))
 
 
 def write_result(result: dict) -> None:
@@ -32,11 +37,8 @@ def write_result(result: dict) -> None:
 
 @cocotb.test()
 async def measure_goodput(dut):
-    tb = NetTB(dut)
-    error_rate = float(os.environ.get("ACCEL_NET_ERROR_RATE", "0"))
-    packets = int(os.environ.get("ACCEL_NET_PACKETS", "400"))
-    await tb.start()
-    setup(tb, error_rate)
+    tb, packets = await start(dut, 400)
+    error_rate = tb.links[0].flit_error_rate
     length = tb.net.max_payload_flits
     for _ in range(packets):
         tb.send(0, 1, length=length)
@@ -56,11 +58,8 @@ async def measure_goodput(dut):
 @cocotb.test()
 async def run_traffic(dut):
     """``accel sim --network``: random all-to-all traffic, ACCEL_NET_PACKETS packets per node."""
-    tb = NetTB(dut)
-    error_rate = float(os.environ.get("ACCEL_NET_ERROR_RATE", "0"))
-    packets = int(os.environ.get("ACCEL_NET_PACKETS", "200"))
-    await tb.start()
-    setup(tb, error_rate)
+    tb, packets = await start(dut, 200)
+    error_rate = tb.links[0].flit_error_rate
     tb.random_traffic(packets)
     started = time.perf_counter()
     cycles = await tb.run_until_delivered()
@@ -78,10 +77,7 @@ async def run_traffic(dut):
 
 @cocotb.test()
 async def measure_latency(dut):
-    tb = NetTB(dut)
-    repeats = int(os.environ.get("ACCEL_NET_PACKETS", "20"))
-    await tb.start()
-    setup(tb)
+    tb, repeats = await start(dut, 20)
     rows = []
     for length in (0, tb.net.max_payload_flits):
         for hops in range(1, tb.nodes // 2 + 1):
