@@ -68,8 +68,8 @@ def count(m: Module, counter: Signal, condition) -> None:
 class LinkSender(wiring.Component):
     """Replay buffer, sequence numbers, credits and go-back-N retransmission (one link direction).
 
-    ``send`` takes a packet (header flit first, header.vc chosen by the router) when ``accepts_header``
-    says its header fits: a free replay slot and credits for ``length + 1`` flits on its virtual channel.
+    ``send`` takes a packet (header flit first, header.vc chosen by the router) when it fits: a free
+    replay slot (``window_free``) and ``credits`` for ``length + 1`` flits on its virtual channel.
     """
 
     def __init__(self, fmt: NetFormat):
