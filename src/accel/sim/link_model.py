@@ -33,6 +33,7 @@ class LinkModel:
     ready_probability: float = 1.0
     flit_error_rate: float = 0.0
     ctrl_error_rate: float = 0.0
+    fmt: object = None           # a NetFormat: check packet and control-word CRCs on the wire
     stats: LinkStats = field(default_factory=LinkStats)
 
     def __post_init__(self):
@@ -48,14 +49,19 @@ class LinkModel:
         self.ready = 1
         self.burst_left = 0
         self.driven = (None, None)     # last (flit, ctrl) driven: skip unchanged writes
+        self.packet: list[int] = []    # flits of the packet the sender is putting on the wire
+        self.last_ctrl = None
+        self.protocol_errors: list[str] = []
 
     def burst(self, cycles: int) -> None:
         """Garble or drop everything on the link for the next ``cycles`` cycles."""
         self.burst_left = cycles
 
     def reset(self) -> None:
+        """Empty the wire (after a reset of the chips, or to change the latency)."""
         self.line = deque([None] * self.latency)
         self.burst_left = 0
+        self.packet = []
 
     # ------------------------------------------------------------------ per cycle
     def drive(self) -> None:
@@ -88,6 +94,8 @@ class LinkModel:
             flit = (int(self.tx_sop.value), int(self.tx_data.value))
             self.stats.flits += 1
         ctrl = int(self.tx_ctrl.value) if self.tx_ctrl_valid.value else None
+        if self.fmt is not None:
+            self.check(flit, ctrl)
         if self.burst_left:
             self.burst_left -= 1
             if flit is not None:
@@ -109,3 +117,27 @@ class LinkModel:
                 ctrl ^= 1 << int(rng.integers(self.ctrl_width))
                 self.stats.corrupted_ctrl += 1
         self.line.append((flit, ctrl) if flit is not None or ctrl is not None else None)
+
+    def check(self, flit, ctrl) -> None:
+        """The spec check of what the sender sent (before any fault is applied)."""
+        fmt = self.fmt
+        if ctrl is not None and ctrl != self.last_ctrl:
+            self.last_ctrl = ctrl
+            if fmt.unpack_control(ctrl) is None:
+                self.protocol_errors.append(f"{self.tx}: control word {ctrl:#x} has a bad CRC-8")
+        if flit is None:
+            return
+        sop, data = flit
+        if sop:
+            self.packet = []       # (a sender may cut short a packet the receiver has already acknowledged)
+        elif not self.packet:
+            self.protocol_errors.append(f"{self.tx}: a packet starts without sop ({data:#x})")
+            return
+        self.packet.append(data)
+        length = fmt.unpack_header(self.packet[0])["length"]
+        if len(self.packet) == length + 2:
+            want = fmt.packet_crc_value(self.packet[:-1])
+            if self.packet[-1] != want:
+                self.protocol_errors.append(f"{self.tx}: CRC flit {self.packet[-1]:#x}, CRC-32 of the packet "
+                                            f"is {want:#x}")
+            self.packet = []

@@ -39,7 +39,8 @@ class NetTB(TB):
         for i in range(self.nodes):
             j = (i + 1) % self.nodes
             for tx, rx in ((f"n{i}__east_tx", f"n{j}__west_rx"), (f"n{j}__west_tx", f"n{i}__east_rx")):
-                self.links.append(LinkModel(dut, tx, rx, self.rng, self.fmt.flit_width, self.fmt.control_width))
+                self.links.append(LinkModel(dut, tx, rx, self.rng, self.fmt.flit_width, self.fmt.control_width,
+                                            fmt=self.fmt))
         self.inject_valid = [getattr(dut, f"n{i}__inject__valid") for i in range(self.nodes)]
         self.inject_data = [getattr(dut, f"n{i}__inject__payload") for i in range(self.nodes)]
         self.inject_ready = [getattr(dut, f"n{i}__inject__ready") for i in range(self.nodes)]
@@ -182,8 +183,7 @@ class NetTB(TB):
         self.last_progress = start
         while self.outstanding or any(self.queues) or any(c is not None for c in self.current):
             await self.step()
-            if self.errors:
-                raise AssertionError(f"{len(self.errors)} scoreboard errors; first: {self.errors[0]}")
+            self.check_errors()
             now = self.cycle
             if now - self.last_progress > stall_limit:
                 raise AssertionError(f"no packet delivered for {stall_limit} cycles with {self.outstanding} "
@@ -195,8 +195,13 @@ class NetTB(TB):
     async def run_cycles(self, cycles: int) -> None:
         for _ in range(cycles):
             await self.step()
-            if self.errors:
-                raise AssertionError(f"{len(self.errors)} scoreboard errors; first: {self.errors[0]}")
+            self.check_errors()
+
+    def check_errors(self) -> None:
+        """Fail on the first scoreboard or wire-protocol error."""
+        if self.errors or any(link.protocol_errors for link in self.links):
+            errors = self.errors + [e for link in self.links for e in link.protocol_errors]
+            raise AssertionError(f"{len(errors)} scoreboard/protocol errors; first: {errors[0]}")
 
     # ------------------------------------------------------------------ counters
     def counters(self, node: int | None = None, port: str | None = None) -> dict[str, int]:
