@@ -138,6 +138,11 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
     random traffic through a ring of network interfaces joined by link models)."""
     from .sim import runner
 
+    source = click.get_current_context().get_parameter_source
+    if packets is not None and source("shape") == click.core.ParameterSource.COMMANDLINE:
+        fail("--gemm and --network: choose one workload", EXIT_CONFIG)
+    if packets is None and error_rate:
+        fail("--error-rate applies to --network traffic only", EXIT_CONFIG)
     cfg = load_config(config_file, overrides)
     if packets is not None:
         sim_network(cfg, packets, error_rate, simulator, seed, waves)
@@ -163,6 +168,7 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
 
 
 def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int, waves: bool) -> None:
+    """``accel sim --network``: all-to-all traffic on a ring built from CONFIG, scoreboarded in the bench."""
     from .sim import runner
 
     with console.status(f"building a {cfg.network.nodes}-node ring of {cfg.name} for {simulator}..."):

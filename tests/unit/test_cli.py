@@ -34,6 +34,8 @@ def test_config_validate_all_bundled(run):
     (["rtl", "tiny", "--set", "array.rows=-1"], "array.rows: Input should be greater than or equal to 1"),
     (["sim", "tiny", "--set", "memory.accumulator_rows=3"], "accumulator_rows must be a power of two"),
     (["sim", "tiny", "--network", "10", "--set", "network.nodes=40"], "nodes (40) do not fit node_id_width"),
+    (["sim", "tiny", "--network", "10", "--gemm", "4x4x4"], "--gemm and --network: choose one workload"),
+    (["sim", "tiny", "--error-rate", "0.1"], "--error-rate applies to --network traffic only"),
 ])
 def test_user_errors_are_one_line_exit_2(run, args, fragment):
     code, out = run(*args)
