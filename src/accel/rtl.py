@@ -18,6 +18,7 @@ from .hw.core import ComputeCore
 from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
+from .hw.requant import Requantizer
 from .tops import TOPS
 from .hw.systolic import SystolicArray
 
@@ -34,6 +35,8 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return SystolicArray(a.rows, a.cols, a.input_width, a.acc_width)
     if top == "pe":
         return ProcessingElement(a.input_width, a.acc_width)
+    if top == "requant":
+        return Requantizer(a.cols, a.acc_width, a.input_width)
     if top == "hbm":
         return HbmController(config.hbm)
     if top == "hbm_pc":

@@ -6,6 +6,7 @@ TOPS = {
     "core": "accel_core",
     "array": "accel_array",
     "pe": "accel_pe",
+    "requant": "accel_requant",     # accumulator row -> int8 row: scale, round, shift, ReLU, saturate
     "hbm": "accel_hbm",         # all pseudo-channels, timing tied to the config
     "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
     "net_node": "accel_net_node",   # one chip's network interface: router + east/west links

@@ -16,7 +16,7 @@ SHAPES = [
 ]
 
 
-COMPUTE_TOPS = ["core", "array", "pe"]
+COMPUTE_TOPS = ["core", "array", "pe", "requant"]
 HBM_CONFIGS = [
     (),
     ("hbm.preset=hbm3", "hbm.page_policy=closed", "hbm.address_mapping=bank_interleaved"),

@@ -26,3 +26,20 @@ def random_int(rng: np.random.Generator, shape, width: int, extremes: float = 0.
     mask = rng.random(shape) < extremes
     values[mask] = rng.choice(np.array([lo, hi], dtype=np.int64), size=int(mask.sum()))
     return values
+
+
+def requantize(acc, scale: int, shift: int, relu: bool, out_width: int = 8) -> np.ndarray:
+    """``saturate(relu?(round(acc * scale / 2**shift)))``, rounding half away from zero, per element.
+
+    Exact for any widths (Python integers), like the hardware's ``Requantizer``."""
+    lo, hi = -(1 << (out_width - 1)), (1 << (out_width - 1)) - 1
+    floor = 0 if relu else lo
+
+    def one(value: int) -> int:
+        product = int(value) * scale
+        if shift:
+            product = (product + (1 << (shift - 1)) - (1 if product < 0 else 0)) >> shift
+        return min(hi, max(floor, product))
+
+    flat = [one(v) for v in np.asarray(acc, dtype=object).ravel()]
+    return np.array(flat, dtype=np.int64).reshape(np.shape(acc))

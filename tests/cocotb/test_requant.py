@@ -1,0 +1,22 @@
+"""Runs the requantizer bench (tb_requant.py) on two configs and both simulators."""
+
+import pytest
+
+from accel.config import load_config
+from accel.sim import runner
+
+from test_core import BENCH_DIR, seed_for
+
+CASES = [
+    pytest.param("default", "verilator", (), id="default-verilator"),
+    pytest.param("tiny", "icarus", ("array.acc_width=20", "array.input_width=6"), id="acc20-out6-icarus"),
+]
+TESTS = ["test_random_settings", "test_rounding_ties_and_extremes", "test_full_throughput_and_reset_mid_stream"]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("testcase", TESTS)
+@pytest.mark.parametrize("config_name, simulator, overrides", CASES)
+def test_requant(config_name, simulator, overrides, testcase):
+    build = runner.build(load_config(config_name, overrides), "requant", simulator)
+    build.run("tb_requant", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})
