@@ -15,6 +15,7 @@ from amaranth.lib import wiring
 from .config import AccelConfig
 from .errors import LintError
 from .hw.core import ComputeCore
+from .hw.ctrl.axil import EXAMPLE_REGISTERS, AxiLiteRegisters
 from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
@@ -37,6 +38,8 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return ProcessingElement(a.input_width, a.acc_width)
     if top == "requant":
         return Requantizer(a.cols, a.acc_width, a.input_width)
+    if top == "axil_example":
+        return AxiLiteRegisters(EXAMPLE_REGISTERS)
     if top == "hbm":
         return HbmController(config.hbm)
     if top == "hbm_pc":

@@ -35,7 +35,20 @@ NET_CONFIGS = [
 
 
 def test_every_top_is_covered():
-    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc", "net_node", "net_ring"} == set(TOPS)
+    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc", "net_node", "net_ring", "axil_example"} == set(TOPS)
+
+
+def test_axi_lite_register_bank_lints_clean(tmp_path):
+    lint(generate(load_config("default"), tmp_path, "axil_example"))
+
+
+def test_register_map_is_checked():
+    from accel.hw.ctrl.axil import AxiLiteRegisters, Register
+
+    with pytest.raises(ValueError, match="unique"):
+        AxiLiteRegisters([Register("a", 0, "rw"), Register("b", 0, "ro")])
+    with pytest.raises(ValueError, match="word-aligned"):
+        AxiLiteRegisters([Register("a", 2, "rw")])
 
 
 @pytest.mark.parametrize("top, overrides",
