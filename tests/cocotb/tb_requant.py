@@ -59,6 +59,11 @@ class RequantTB(TB):
         await RisingEdge(dut.clk)
         dut.input__valid.value = 0
 
+    async def run_and_check(self, rows, scale, shift, relu):
+        self.sent, self.got = [], []
+        await self.run(rows, scale, shift, relu)
+        self.check(scale, shift, relu)
+
     def check(self, scale, shift, relu):
         want = requantize(self.sent, scale, shift, relu, self.out_width).tolist()
         assert len(self.got) == len(want), f"{len(self.got)} rows out for {len(want)} in"
@@ -78,9 +83,7 @@ async def test_random_settings(dut):
         shift = int(tb.rng.integers(0, 64))
         relu = bool(tb.rng.integers(2))
         rows = random_int(tb.rng, (int(tb.rng.integers(1, 30)), tb.lanes), tb.acc_width).tolist()
-        tb.sent, tb.got = [], []
-        await tb.run(rows, scale, shift, relu)
-        tb.check(scale, shift, relu)
+        await tb.run_and_check(rows, scale, shift, relu)
 
 
 @cocotb.test()
@@ -94,9 +97,7 @@ async def test_rounding_ties_and_extremes(dut):
     for scale in (0, 1, 3, (1 << 16) - 1):
         for shift in sorted({0, 1, 2, 8, 31, 32, tb.acc_width + 15, tb.acc_width + 16, tb.acc_width + 17, 63}):
             for relu in (False, True):
-                tb.sent, tb.got = [], []
-                await tb.run(rows, scale, shift, relu)
-                tb.check(scale, shift, relu)
+                await tb.run_and_check(rows, scale, shift, relu)
 
 
 @cocotb.test()
@@ -116,6 +117,4 @@ async def test_full_throughput_and_reset_mid_stream(dut):
     await ReadOnly()
     assert not dut.output__valid.value, "a row survived the reset"
     await RisingEdge(dut.clk)
-    tb.sent, tb.got = [], []
-    await tb.run(rows[:20], 7, 3, True)
-    tb.check(7, 3, True)
+    await tb.run_and_check(rows[:20], 7, 3, True)
