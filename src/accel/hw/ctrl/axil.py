@@ -46,14 +46,24 @@ class Register:
     description: str = ""
 
 
+def check_register_map(registers: list[Register], addr_width: int) -> None:
+    names = [r.name for r in registers]
+    if len(set(names)) != len(names) or len({r.offset for r in registers}) != len(registers):
+        raise ValueError("register names and offsets must be unique")
+    for r in registers:
+        if r.offset % 4 or r.offset >= 1 << addr_width or not 1 <= r.width <= 32:
+            raise ValueError(f"register {r.name}: offset must be word-aligned and in range, width 1-32")
+        if r.access not in ("rw", "ro", "w1c", "push"):
+            raise ValueError(f"register {r.name}: unknown access {r.access!r}")
+
+
 class AxiLiteRegisters(wiring.Component):
     def __init__(self, registers: list[Register], addr_width: int = 12):
-        names = [r.name for r in registers]
-        if len(set(names)) != len(names) or len({r.offset for r in registers}) != len(registers):
-            raise ValueError("register names and offsets must be unique")
-        for r in registers:
-            if r.offset % 4 or r.offset >= 1 << addr_width or not 1 <= r.width <= 32:
-                raise ValueError(f"register {r.name}: offset must be word-aligned and in range, width 1-32")
+        try:
+            check_register_map(registers, addr_width)
+        except ValueError:
+            self._MustUse__silence = True     # no "created but never used" warning for a refused map
+            raise
         self.registers = registers
         self.addr_width = addr_width
         members = {"axil": In(axi_lite_signature(addr_width))}
@@ -65,10 +75,8 @@ class AxiLiteRegisters(wiring.Component):
             elif r.access == "w1c":
                 members[r.name] = Out(r.width)
                 members[f"{r.name}_set"] = In(r.width)
-            elif r.access == "push":
-                members[r.name] = Out(stream.Signature(r.width))
             else:
-                raise ValueError(f"register {r.name}: unknown access {r.access!r}")
+                members[r.name] = Out(stream.Signature(r.width))
         super().__init__(members)
 
     def elaborate(self, platform):
