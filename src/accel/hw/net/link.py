@@ -24,19 +24,23 @@ from amaranth.lib.wiring import In, Out
 
 from .packet import NAK_COUNT_WIDTH, VIRTUAL_CHANNELS, NetFormat, control_crc, packet_crc
 
-#: Event counters every link end exports (``<port>__stats__<name>``).
-LINK_COUNTERS = (
+#: Event counters of a sender, of a receiver, and all a link end exports (``<port>_stats__<name>``).
+SENDER_COUNTERS = (
     "tx_packets",        # packets sent for the first time
     "tx_replays",        # packets sent again (go-back-N)
     "tx_naks",           # NAKs received
     "tx_timeouts",       # retransmit timer expiries
     "tx_credit_stalls",  # cycles a waiting packet had no credits
     "tx_window_stalls",  # cycles a waiting packet found the replay buffer full
+)
+RECEIVER_COUNTERS = (
     "rx_packets",        # good packets kept
     "rx_crc_errors",     # packets dropped for a bad CRC
     "rx_dropped",        # headers refused: wrong sequence number (lost or duplicate packet) or length
     "rx_framing_errors", # packets cut short by the next header
     "rx_no_space",       # headers that claimed more room than the buffer had (never for a genuine packet)
+)
+LINK_COUNTERS = SENDER_COUNTERS + RECEIVER_COUNTERS + (
     "ctrl_errors",       # control words with a bad CRC-8
 )
 COUNTER_WIDTH = 32
@@ -56,8 +60,8 @@ class LinkLane(wiring.Signature):
         })
 
 
-def stats_signature() -> wiring.Signature:
-    return wiring.Signature({name: Out(COUNTER_WIDTH) for name in LINK_COUNTERS})
+def stats_signature(names=LINK_COUNTERS) -> wiring.Signature:
+    return wiring.Signature({name: Out(COUNTER_WIDTH) for name in names})
 
 
 def count(m: Module, counter: Signal, condition) -> None:
@@ -88,7 +92,7 @@ class LinkSender(wiring.Component):
             "control_valid": In(1),
             "credit_stall": In(1),                  # from the router: a packet waits for credits
             "window_stall": In(1),                  # ... for a free replay slot
-            "stats": Out(wiring.Signature({name: Out(COUNTER_WIDTH) for name in LINK_COUNTERS[:6]})),
+            "stats": Out(stats_signature(SENDER_COUNTERS)),
         })
 
     def elaborate(self, platform):
@@ -250,9 +254,13 @@ class VcBuffer(wiring.Component):
         bits = self.depth.bit_length()
         m.submodules.mem = mem = memory.Memory(shape=self.fmt.flit_width, depth=self.depth, init=[])
         wr, rd = mem.write_port(), mem.read_port(domain="comb")
-        head = Signal(bits)        # committed end
-        tail = Signal(bits)        # tentative end
-        read = Signal(bits)
+        # Pointers run modulo 2**credit_width (more than twice the depth), so the read pointer is also
+        # the count of freed flits the sender's credits need.
+        cw = self.fmt.credit_width
+        head = Signal(cw)          # committed end
+        tail = Signal(cw)          # tentative end
+        read = Signal(cw)
+        m.d.comb += self.freed.eq(read)
         # A rollback and the first write of the next packet may come in one cycle.
         base = Mux(self.rollback, head, tail)
         m.d.comb += [
@@ -265,7 +273,7 @@ class VcBuffer(wiring.Component):
         with m.If(self.commit):
             m.d.sync += head.eq(tail)
         with m.If(self.out.valid & self.out.ready):
-            m.d.sync += [read.eq(read + 1), self.freed.eq(self.freed + 1)]
+            m.d.sync += read.eq(read + 1)
         return m
 
 
@@ -278,7 +286,7 @@ class LinkReceiver(wiring.Component):
             "lane": In(wiring.Signature({"valid": Out(1), "sop": Out(1), "data": Out(fmt.flit_width)})),
             "recv": Out(stream.Signature(fmt.flit_width)).array(VIRTUAL_CHANNELS),
             "control": Out(fmt.control_fields),     # what to tell the far sender
-            "stats": Out(wiring.Signature({name: Out(COUNTER_WIDTH) for name in LINK_COUNTERS[6:11]})),
+            "stats": Out(stats_signature(RECEIVER_COUNTERS)),
         })
 
     def elaborate(self, platform):
@@ -306,6 +314,7 @@ class LinkReceiver(wiring.Component):
         lane = self.lane
         head = fmt.header_of(lane.data)
         m.d.comb += [chk.data.eq(lane.data), chk.start.eq(lane.valid & lane.sop)]
+        m.d.comb += [b.data.eq(lane.data) for b in buffers]     # written only where ``write`` says
 
         drop = Signal()                   # the packet in progress is lost: roll it back
         loss = Signal()                   # a packet was lost this cycle: NAK, unless already done
@@ -328,7 +337,6 @@ class LinkReceiver(wiring.Component):
                 with m.If(good):
                     m.d.comb += chk.valid.eq(1)
                     m.d.comb += [b.write.eq(head.vc == i) for i, b in enumerate(buffers)]
-                    m.d.comb += [b.data.eq(lane.data) for b in buffers]
                     m.d.sync += state.eq(Mux(head.length == 0, CHECK, PAYLOAD))
                 with m.Else():
                     m.d.sync += state.eq(SKIP)
@@ -338,7 +346,6 @@ class LinkReceiver(wiring.Component):
             with m.Elif(state == PAYLOAD):
                 m.d.comb += chk.valid.eq(1)
                 m.d.comb += [b.write.eq(vc == i) for i, b in enumerate(buffers)]
-                m.d.comb += [b.data.eq(lane.data) for b in buffers]
                 m.d.sync += left.eq(left - 1)
                 with m.If(left == 1):
                     m.d.sync += state.eq(CHECK)
@@ -414,8 +421,7 @@ class LinkEnd(wiring.Component):
         m.d.comb += [sender.control.eq(rx_fields), sender.control_valid.eq(good)]
         count(m, self.stats.ctrl_errors, rx_valid & ~good)
 
-        for name in LINK_COUNTERS[:6]:
-            m.d.comb += getattr(self.stats, name).eq(getattr(sender.stats, name))
-        for name in LINK_COUNTERS[6:11]:
-            m.d.comb += getattr(self.stats, name).eq(getattr(receiver.stats, name))
+        for part, names in ((sender, SENDER_COUNTERS), (receiver, RECEIVER_COUNTERS)):
+            for name in names:
+                m.d.comb += getattr(self.stats, name).eq(getattr(part.stats, name))
         return m
