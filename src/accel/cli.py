@@ -151,10 +151,8 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
         build = runner.build(cfg, "core", simulator, waves=waves)
     with console.status(f"simulating GEMM {'x'.join(map(str, shape))}..."):
         result = runner.run_gemm(build, shape, seed)
-    table = Table(title=f"GEMM {'x'.join(map(str, shape))} on {cfg.name} "
-                        f"({cfg.array.rows}x{cfg.array.cols}, {simulator})", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", overflow="fold")
+    table = figure_table(f"GEMM {'x'.join(map(str, shape))} on {cfg.name} "
+                         f"({cfg.array.rows}x{cfg.array.cols}, {simulator})")
     table.add_row("result", "[green]matches numpy[/]")
     table.add_row("MACs", f"{result['macs']:,}")
     table.add_row("compute cycles", f"{result['compute_cycles']:,}")
@@ -167,6 +165,14 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
     console.print(table)
 
 
+def figure_table(title: str) -> Table:
+    """A two-column (figure, value) table for a simulation's results."""
+    table = Table(title=title, show_header=False)
+    table.add_column("figure")
+    table.add_column("value", overflow="fold")
+    return table
+
+
 def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --network``: all-to-all traffic on a ring built from CONFIG, scoreboarded in the bench."""
     from .sim import runner
@@ -177,10 +183,8 @@ def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int,
         r = runner.run_bench(build, "accel.sim.bench_net", "run_traffic", {
             "ACCEL_NET_PACKETS": str(packets), "ACCEL_NET_ERROR_RATE": repr(error_rate), "ACCEL_SEED": str(seed)})
     c = r["counters"]
-    table = Table(title=f"{r['nodes']}-node ring of {cfg.name}, {packets} packets per node, "
-                        f"error rate {error_rate:g}", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", overflow="fold")
+    table = figure_table(f"{r['nodes']}-node ring of {cfg.name}, {packets} packets per node, "
+                         f"error rate {error_rate:g}")
     table.add_row("result", f"[green]{r['packets']:,} packets delivered exactly once, in order[/]")
     table.add_row("cycles", f"{r['cycles']:,}")
     table.add_row("payload flits per cycle (whole ring)", f"{r['payload_flits'] / r['cycles']:.2f}")
