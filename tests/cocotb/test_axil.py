@@ -2,8 +2,6 @@
 
 import pytest
 
-from accel.config import load_config
-from accel.sim import runner
 
 from test_core import BENCH_DIR, seed_for
 
@@ -15,6 +13,6 @@ TESTS = ["test_read_write_and_byte_strobes", "test_status_and_write_one_to_clear
 @pytest.mark.sim
 @pytest.mark.parametrize("testcase", TESTS)
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
-def test_axil(simulator, testcase):
-    build = runner.build(load_config("default"), "axil_example", simulator)
+def test_axil(sim_build, simulator, testcase):
+    build = sim_build("default", (), "axil_example", simulator)
     build.run("tb_axil", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from accel.config import load_config
-from accel.sim import runner
 
 BENCH_DIR = Path(__file__).parent
 
@@ -41,22 +39,9 @@ def seed_for(testcase: str) -> int:
     return int(os.environ.get("ACCEL_SEED", zlib.crc32(testcase.encode()) & 0xFFFF))
 
 
-@pytest.fixture(scope="session")
-def core_builds():
-    cache = {}
-
-    def get(config_name, simulator, overrides):
-        key = (config_name, simulator, overrides)
-        if key not in cache:
-            cache[key] = runner.build(load_config(config_name, overrides), "core", simulator)
-        return cache[key]
-
-    return get
-
-
 @pytest.mark.sim
 @pytest.mark.parametrize("testcase", BENCH_TESTS)
 @pytest.mark.parametrize("config_name,simulator,overrides", CASES)
-def test_core(core_builds, config_name, simulator, overrides, testcase):
-    build = core_builds(config_name, simulator, overrides)
+def test_core(sim_build, config_name, simulator, overrides, testcase):
+    build = sim_build(config_name, overrides, "core", simulator)
     build.run("tb_core", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})

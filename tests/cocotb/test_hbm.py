@@ -4,8 +4,6 @@ import os
 
 import pytest
 
-from accel.config import load_config
-from accel.sim import runner
 
 from test_core import BENCH_DIR, seed_for
 
@@ -24,40 +22,31 @@ RULES = ["tRCD", "tRP", "tRAS", "tRC", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "
          "tRFC", "tREFI", "tRTW", "tWL"]
 
 
-@pytest.fixture(scope="session")
-def hbm_builds():
-    cache = {}
-
-    def get(overrides):
-        if overrides not in cache:
-            config = load_config("default", list(overrides) + ["hbm.pseudo_channels=1"])
-            cache[overrides] = runner.build(config, "hbm_pc", "verilator")
-        return cache[overrides]
-
-    return get
+def hbm_build(sim_build, overrides):
+    return sim_build("default", list(overrides) + ["hbm.pseudo_channels=1"], "hbm_pc")
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("testcase, requests", [("test_random_mixed_traffic", REQUESTS),
                                                 ("test_response_backpressure", REQUESTS // 2)])
 @pytest.mark.parametrize("overrides", CASES)
-def test_hbm_traffic(hbm_builds, overrides, testcase, requests):
-    build = hbm_builds(overrides)
+def test_hbm_traffic(sim_build, overrides, testcase, requests):
+    build = hbm_build(sim_build, overrides)
     build.run("tb_hbm", BENCH_DIR, testcase=testcase,
               env={"ACCEL_SEED": str(seed_for(testcase)), "ACCEL_HBM_REQUESTS": str(requests)})
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("overrides", CASES)
-def test_hbm_refresh_under_load(hbm_builds, overrides):
-    build = hbm_builds(overrides + REFRESH)
+def test_hbm_refresh_under_load(sim_build, overrides):
+    build = hbm_build(sim_build, overrides + REFRESH)
     build.run("tb_hbm", BENCH_DIR, testcase="test_refresh_under_full_load",
               env={"ACCEL_SEED": "7", "ACCEL_HBM_REQUESTS": str(REQUESTS // 2)})
 
 
 @pytest.mark.sim
 @pytest.mark.parametrize("rule", RULES)
-def test_hbm_shortened_timing_is_caught(hbm_builds, rule):
-    build = hbm_builds(CASES[0].values[0])
+def test_hbm_shortened_timing_is_caught(sim_build, rule):
+    build = hbm_build(sim_build, CASES[0].values[0])
     build.run("tb_hbm", BENCH_DIR, testcase="test_shortened_timing_is_caught",
               env={"ACCEL_SEED": "11", "ACCEL_HBM_SHORTEN": rule})

@@ -4,8 +4,6 @@ import os
 
 import pytest
 
-from accel.config import load_config
-from accel.sim import runner
 
 from test_core import BENCH_DIR, seed_for
 
@@ -23,16 +21,9 @@ DIRECTED = ["test_saturation_no_deadlock", "test_burst_error_recovery", "test_cr
             "test_bad_destination_is_dropped"]
 
 
-@pytest.fixture(scope="session")
-def ring_builds():
-    cache = {}
-
-    def get(ring):
-        if ring not in cache:
-            cache[ring] = runner.build(load_config("default", RINGS[ring]), "net_ring", "verilator")
-        return cache[ring]
-
-    return get
+@pytest.fixture
+def ring_builds(sim_build):
+    return lambda ring: sim_build("default", RINGS[ring], "net_ring")
 
 
 def run(build, testcase, error_rate=0.0):

@@ -2,8 +2,6 @@
 
 import pytest
 
-from accel.config import load_config
-from accel.sim import runner
 
 from test_core import BENCH_DIR, seed_for
 
@@ -17,6 +15,6 @@ TESTS = ["test_random_settings", "test_rounding_ties_and_extremes", "test_full_t
 @pytest.mark.sim
 @pytest.mark.parametrize("testcase", TESTS)
 @pytest.mark.parametrize("config_name, simulator, overrides", CASES)
-def test_requant(config_name, simulator, overrides, testcase):
-    build = runner.build(load_config(config_name, overrides), "requant", simulator)
+def test_requant(sim_build, config_name, simulator, overrides, testcase):
+    build = sim_build(config_name, overrides, "requant", simulator)
     build.run("tb_requant", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})
