@@ -20,6 +20,7 @@ from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
 from .hw.requant import Requantizer
+from .hw.soc import Accelerator, AcceleratorRing
 from .tops import TOPS
 from .hw.systolic import SystolicArray
 
@@ -48,6 +49,10 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return NetworkNode(config.network)
     if top == "net_ring":
         return NetworkRing(config.network)
+    if top == "soc":
+        return Accelerator(config)
+    if top == "soc_ring":
+        return AcceleratorRing(config)
     raise ValueError(f"unknown top {top!r} (choose from {', '.join(TOPS)})")
 
 

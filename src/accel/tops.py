@@ -12,4 +12,6 @@ TOPS = {
     "hbm_pc": "accel_hbm_pc",   # one pseudo-channel, timing as input ports (for benches)
     "net_node": "accel_net_node",   # one chip's network interface: router + east/west links
     "net_ring": "accel_net_ring",   # network.nodes interfaces, links exposed (for benches)
+    "soc": "accel_soc",             # the whole accelerator chip
+    "soc_ring": "accel_soc_ring",   # network.nodes chips with their links joined (multi-chip simulation)
 }

@@ -39,6 +39,8 @@ class ComputeCore(wiring.Component):
     * ``rd_en/rd_addr -> rd_valid/rd_data``: read an accumulator row (``cols`` x ``acc_width``).
     * ``busy``: some accepted vector has not reached the accumulator memory yet.
     * ``weights_pending``: a loaded weight tile is waiting for its ``new_tile`` vector.
+    * ``row_written``: a result row is written into the accumulator memory this cycle (rows are written
+      in the order their vectors were accepted, so counting these tells which vectors are done).
     """
 
     def __init__(self, config: AccelConfig):
@@ -59,6 +61,7 @@ class ComputeCore(wiring.Component):
             "rd_data": Out(a.cols * a.acc_width),
             "busy": Out(1),
             "weights_pending": Out(1),
+            "row_written": Out(1),
         })
 
     def elaborate(self, platform):
@@ -127,5 +130,5 @@ class ComputeCore(wiring.Component):
         # ---- busy: vectors accepted but not yet written.
         in_flight = Signal(range(self.latency + 2))
         m.d.sync += in_flight.eq(in_flight + accepted - acc.writing)
-        m.d.comb += self.busy.eq(in_flight != 0)
+        m.d.comb += [self.busy.eq(in_flight != 0), self.row_written.eq(acc.writing)]
         return m

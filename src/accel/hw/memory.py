@@ -1,4 +1,4 @@
-"""On-chip memories next to the array: the accumulator memory.
+"""On-chip memories next to the array: the accumulator memory, and a row streamer for any memory.
 
 Each accumulator row holds ``cols`` signed accumulators. An incoming partial-sum vector either
 overwrites a row or is added to it; that is how a reduction longer than the array's ``rows`` (K > R) is
@@ -6,7 +6,7 @@ summed over several weight tiles without leaving the chip.
 """
 
 from amaranth import Cat, Module, Mux, Signal
-from amaranth.lib import wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
@@ -73,3 +73,45 @@ class Accumulator(wiring.Component):
         m.d.sync += self.rd_valid.eq(self.rd_en)
         return m
 
+
+
+class RowReader(wiring.Component):
+    """Streams ``count`` consecutive rows from a synchronous memory read port, starting at ``base``.
+
+    A ``start`` pulse (while not ``busy``) begins a transfer. The read port's ``en`` is only raised when
+    the row can move on, and a synchronous read port holds its data while ``en`` is low, so the memory's
+    own output register is the stream's buffer: one row per cycle, back-pressure without a skid buffer.
+    """
+
+    def __init__(self, addr_width: int, data_width: int, count_width: int = 16):
+        super().__init__({
+            "start": In(1),
+            "base": In(addr_width),
+            "count": In(count_width),
+            "busy": Out(1),
+            "rd_en": Out(1),
+            "rd_addr": Out(addr_width),
+            "rd_data": In(data_width),
+            "rows": Out(stream.Signature(data_width)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        pointer = Signal.like(self.base)
+        left = Signal.like(self.count)       # rows not yet read from the memory
+        holding = Signal()                  # rd_data holds a row not yet taken
+        advance = ~holding | self.rows.ready
+        m.d.comb += [
+            self.rows.valid.eq(holding),
+            self.rows.payload.eq(self.rd_data),
+            self.rd_en.eq(advance),
+            self.rd_addr.eq(pointer),
+            self.busy.eq(holding | (left != 0)),
+        ]
+        with m.If(advance):
+            m.d.sync += holding.eq(left != 0)
+            with m.If(left != 0):
+                m.d.sync += [pointer.eq(pointer + 1), left.eq(left - 1)]
+        with m.If(self.start & ~self.busy):
+            m.d.sync += [pointer.eq(self.base), left.eq(self.count)]
+        return m

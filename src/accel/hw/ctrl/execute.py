@@ -1,0 +1,125 @@
+"""The EXEC unit: feeds the compute core from the scratchpad (WEIGHTS and MATMUL instructions).
+
+Two engines work side by side, as the array's shadow weights allow: the weight engine streams a tile's
+``rows`` scratchpad rows into the shadow registers while the activation engine streams the previous
+MATMUL's vectors. Instructions still issue in program order; the core itself holds a NEW_WEIGHTS vector
+until its tile is in, and a tile until the previous switch has swept the array.
+
+A MATMUL is done when its last result row is in the accumulator memory: rows are written in the order
+their vectors were accepted, so the unit counts accepted and written rows and keeps a small queue of
+"done at count N, signal S" marks. That way a signal never waits for later work to drain.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.wiring import In, Out
+
+from ...sw.geometry import Geometry
+from ...sw.isa import Flag, Opcode
+from ..core import activation_layout
+from ..memory import RowReader
+from .units import attach_reader, read_port_members, unit_members
+
+MARK_WIDTH = 16
+PENDING_MATMULS = 4
+
+
+class ExecUnit(wiring.Component):
+    """Ports: the instruction stream and completions (``done`` for WEIGHTS, ``done2`` for MATMUL), two
+    scratchpad read ports (``w_rd``, ``a_rd``), and the core's ``weights``/``act`` streams, ``row_written``
+    and ``core_busy``. ``active`` is high while the activation engine streams (for utilization counters)."""
+
+    def __init__(self, geometry: Geometry, config):
+        self.g = g = geometry
+        members = unit_members(completions=2)
+        members.update(read_port_members("w_rd", g.sp_addr_width, g.row_bits))
+        members.update(read_port_members("a_rd", g.sp_addr_width, g.row_bits))
+        members["weights"] = Out(stream.Signature(g.cols * g.input_width))
+        members["act"] = Out(stream.Signature(activation_layout(config)))
+        members["row_written"] = In(1)
+        members["core_busy"] = In(1)
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        g = self.g
+        instr = self.instr.payload
+
+        m.submodules.w_reader = w_reader = RowReader(g.sp_addr_width, g.row_bits)
+        m.submodules.a_reader = a_reader = RowReader(g.sp_addr_width, g.row_bits)
+        attach_reader(m, w_reader, self, "w_rd")
+        attach_reader(m, a_reader, self, "a_rd")
+        m.submodules.marks = marks = SyncFIFO(width=MARK_WIDTH + 4, depth=PENDING_MATMULS)
+
+        is_weights = instr.op == Opcode.WEIGHTS
+        w_free = ~w_reader.busy
+        a_free = ~a_reader.busy & marks.w_rdy
+        m.d.comb += self.instr.ready.eq((is_weights & w_free) | (~is_weights & a_free))
+        start = self.instr.valid & self.instr.ready
+
+        # ---- weight engine
+        w_signal = Signal(4)
+        w_active = Signal()
+        m.d.comb += [
+            w_reader.start.eq(start & is_weights),
+            w_reader.base.eq(instr.sp),
+            w_reader.count.eq(g.rows),
+            self.weights.valid.eq(w_reader.rows.valid),
+            self.weights.payload.eq(w_reader.rows.payload[:g.cols * g.input_width]),
+            w_reader.rows.ready.eq(self.weights.ready),
+        ]
+        w_finished = w_active & ~w_reader.busy
+        m.d.comb += [self.done.eq(w_finished), self.done_signal.eq(w_signal)]
+        with m.If(w_finished):
+            m.d.sync += w_active.eq(0)
+        with m.If(start & is_weights):
+            m.d.sync += [w_active.eq(1), w_signal.eq(instr.signal)]
+
+        # ---- activation engine
+        a_signal = Signal(4)
+        acc_ptr = Signal(g.acc_addr_width)
+        accumulate = Signal()
+        first = Signal()             # the next vector is the instruction's first
+        new_weights = Signal()
+        accepted = Signal(MARK_WIDTH)
+        written = Signal(MARK_WIDTH)
+        a_left = Signal(16)
+        act = self.act.payload
+        m.d.comb += [
+            a_reader.start.eq(start & ~is_weights),
+            a_reader.base.eq(instr.sp),
+            a_reader.count.eq(instr.rows),
+            self.act.valid.eq(a_reader.rows.valid),
+            act.data.eq(a_reader.rows.payload[:g.rows * g.input_width]),
+            act.acc_addr.eq(acc_ptr),
+            act.accumulate.eq(accumulate),
+            act.new_tile.eq(first & new_weights),
+            a_reader.rows.ready.eq(self.act.ready),
+        ]
+        fired = self.act.valid & self.act.ready
+        with m.If(fired):
+            m.d.sync += [acc_ptr.eq(acc_ptr + 1), first.eq(0), accepted.eq(accepted + 1), a_left.eq(a_left - 1)]
+        with m.If(self.row_written):
+            m.d.sync += written.eq(written + 1)
+        # The last vector of a signalling MATMUL leaves a mark: done when ``written`` reaches it.
+        m.d.comb += [
+            marks.w_en.eq(fired & (a_left == 1) & (a_signal != 0)),
+            marks.w_data.eq((accepted + 1)[:MARK_WIDTH] | (a_signal << MARK_WIDTH)),
+        ]
+        mark = marks.r_data[:MARK_WIDTH]
+        reached = marks.r_rdy & ~(written - mark)[MARK_WIDTH - 1]      # written - mark >= 0 (modular)
+        m.d.comb += [
+            marks.r_en.eq(reached),
+            self.done2.eq(reached),
+            self.done2_signal.eq(marks.r_data[MARK_WIDTH:]),
+        ]
+        with m.If(start & ~is_weights):
+            m.d.sync += [
+                a_signal.eq(instr.signal), acc_ptr.eq(instr.acc), first.eq(1), a_left.eq(instr.rows),
+                accumulate.eq((instr.flags & Flag.ACCUMULATE).any()),
+                new_weights.eq((instr.flags & Flag.NEW_WEIGHTS).any()),
+            ]
+
+        m.d.comb += self.busy.eq(w_reader.busy | a_reader.busy | marks.r_rdy | self.core_busy)
+        return m

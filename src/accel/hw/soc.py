@@ -1,0 +1,263 @@
+"""The accelerator SoC: host port, command processor, DMA, compute core, requantization and network.
+
+Chip ports: ``clk``/``rst``; ``axil__*`` (AXI4-Lite CSR port, see :data:`REGISTERS`); ``irq``;
+``pc<i>_dfi_*`` (one DFI-like HBM interface per pseudo-channel); ``east_tx``/``east_rx``/``west_tx``/
+``west_rx`` (network links) and ``node_id`` (strap pins). docs/isa.md has the programmer's view.
+
+Inside: the scratchpad (one write port shared by the LOAD unit and network arrivals, four read ports:
+weights, activations, STORE and SEND), the compute core with its accumulator memory, one request port
+per HBM pseudo-channel shared by the LOAD and STORE units, and 32-bit performance counters.
+"""
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from ..config import AccelConfig
+from ..sw.geometry import Geometry
+from ..sw.isa import Unit
+from .core import ComputeCore
+from .ctrl.axil import AxiLiteRegisters, Register, axi_lite_signature
+from .ctrl.command import CommandProcessor
+from .ctrl.dma import LoadUnit, StoreUnit, channel_of
+from .ctrl.execute import ExecUnit
+from .ctrl.netunit import NetUnit
+from .hbm.controller import HbmController
+from .net.link import LinkLane, count
+from .net.node import NetworkNode
+from .net.packet import NetFormat
+
+CSR_ADDR_WIDTH = 8
+IRQ_DONE, IRQ_ERROR = 1, 2
+
+#: Performance counters (32 bits, count from reset), at 0x40 + 4 * index.
+COUNTERS = {
+    "cycles": "clock cycles",
+    "load_busy": "cycles the LOAD unit works on an instruction",
+    "exec_busy": "cycles the EXEC unit works (including results still in the array)",
+    "store_busy": "cycles the STORE unit works",
+    "net_busy": "cycles the NET unit works (a RECV waiting for rows counts)",
+    "load_wait": "cycles a LOAD waits for dependency tokens",
+    "exec_wait": "cycles a WEIGHTS/MATMUL waits for dependency tokens",
+    "store_wait": "cycles a STORE waits for dependency tokens",
+    "net_wait": "cycles a SEND/RECV waits for dependency tokens",
+    "array_active": "cycles an activation vector enters the array",
+    "array_stall": "cycles an activation vector waits for the array (weights not loaded yet)",
+    "macs": "multiply-accumulates done (rows x cols per vector)",
+    "hbm_reads": "bursts read from HBM",
+    "hbm_writes": "bursts written to HBM",
+    "net_sent_rows": "scratchpad rows sent",
+    "net_received_rows": "scratchpad rows received",
+    "net_dropped_rows": "received rows dropped (addressed past the scratchpad)",
+}
+COUNTER_BASE = 0x40
+
+REGISTERS = [
+    Register("status", 0x00, "ro", 8, "bit 0 idle, bit 1 error (halted), bits 4-7 error code"),
+    Register("irq_status", 0x04, "w1c", 2, "bit 0 done (an END completed), bit 1 error; write 1 to clear"),
+    Register("irq_enable", 0x08, "rw", 2, "interrupt enables, same bits as irq_status"),
+    Register("command", 0x0C, "push", 32, "instruction words, least significant first, four per instruction"),
+    Register("error_pc", 0x10, "ro", 32, "index of the instruction that raised the error"),
+    Register("taken", 0x14, "ro", 32, "instructions taken from the command queue since reset"),
+    Register("ends", 0x18, "ro", 32, "END instructions completed since reset"),
+    Register("node_id", 0x1C, "ro", 8, "this chip's place on the ring"),
+    Register("geometry", 0x20, "ro", 32, "array rows | cols << 8 | input_width << 16 | rows_per_burst << 24"),
+    Register("memories", 0x24, "ro", 32, "scratchpad rows | accumulator rows << 16"),
+] + [Register(name, COUNTER_BASE + 4 * i, "ro", 32, text) for i, (name, text) in enumerate(COUNTERS.items())]
+REGISTER_OFFSETS = {r.name: r.offset for r in REGISTERS}
+
+
+def hbm_pin_members(controller: HbmController) -> dict:
+    """The controller's DFI-side ports (everything but the request/response streams and counters)."""
+    return {name: member for name, member in controller.signature.members.items()
+            if not (name.endswith("_req") or name.endswith("_resp") or "_stat_" in name)}
+
+
+def chip_members(config: AccelConfig, with_node_id: bool = True) -> dict:
+    fmt = NetFormat(config.network)
+    members = {"axil": In(axi_lite_signature(CSR_ADDR_WIDTH)), "irq": Out(1)}
+    controller = HbmController(config.hbm, id_width=1)   # only asked for its ports
+    for block in (controller, *controller.channels):
+        block._MustUse__silence = True
+    members.update(hbm_pin_members(controller))
+    for name in ("east", "west"):
+        members[f"{name}_tx"] = Out(LinkLane(fmt))
+        members[f"{name}_rx"] = In(LinkLane(fmt))
+    if with_node_id:
+        members["node_id"] = In(config.network.node_id_width)
+    return members
+
+
+class Accelerator(wiring.Component):
+    def __init__(self, config: AccelConfig):
+        self.config = config
+        self.geometry = Geometry.from_config(config)
+        super().__init__(chip_members(config))
+
+    def elaborate(self, platform):
+        m = Module()
+        config, g = self.config, self.geometry
+        fmt = NetFormat(config.network)
+
+        m.submodules.csr = csr = AxiLiteRegisters(REGISTERS, CSR_ADDR_WIDTH)
+        m.submodules.commands = cp = CommandProcessor(g)
+        m.submodules.load = load = LoadUnit(g)
+        m.submodules.execute = ex = ExecUnit(g, config)
+        m.submodules.store = store = StoreUnit(g)
+        m.submodules.net_unit = nu = NetUnit(g, fmt)
+        m.submodules.core = core = ComputeCore(config)
+        m.submodules.hbm = hbm = HbmController(config.hbm, id_width=1)
+        m.submodules.network = node = NetworkNode(config.network)
+        m.submodules.scratchpad = sp = Memory(shape=g.row_bits, depth=g.sp_rows, init=[])
+
+        # ---- host port
+        wiring.connect(m, wiring.flipped(self.axil), csr.axil)
+        wiring.connect(m, csr.command, cp.words)
+        m.d.comb += [
+            csr.status.eq(cp.idle | cp.error << 1 | cp.error_code << 4),
+            csr.irq_status_set.eq(Mux(cp.end_pulse, IRQ_DONE, 0) | Mux(cp.error, IRQ_ERROR, 0)),
+            self.irq.eq((csr.irq_status & csr.irq_enable).any()),
+            csr.error_pc.eq(cp.error_pc), csr.taken.eq(cp.taken), csr.ends.eq(cp.ends),
+            csr.node_id.eq(self.node_id),
+            csr.geometry.eq(g.rows | g.cols << 8 | g.input_width << 16 | g.rows_per_burst << 24),
+            csr.memories.eq(g.sp_rows | g.acc_rows << 16),
+            cp.node_id.eq(self.node_id),
+        ]
+
+        # ---- command processor <-> units
+        units = {Unit.LOAD: load, Unit.EXEC: ex, Unit.STORE: store, Unit.NET: nu}
+        for unit, block in units.items():
+            name = unit.name.lower()
+            wiring.connect(m, getattr(cp, f"{name}_instr"), block.instr)
+            m.d.comb += [getattr(cp, f"{name}_busy").eq(block.busy),
+                         getattr(cp, f"{name}_done").eq(block.done),
+                         getattr(cp, f"{name}_done_signal").eq(block.done_signal)]
+        m.d.comb += [cp.exec_done2.eq(ex.done2), cp.exec_done2_signal.eq(ex.done2_signal)]
+
+        # ---- scratchpad ports
+        sp_write = sp.write_port()
+        for unit_port in (("execute", ex, "w_rd"), ("execute", ex, "a_rd"), ("store", store, "sp_rd"),
+                          ("net", nu, "sp_rd")):
+            _, block, prefix = unit_port
+            port = sp.read_port()
+            m.d.comb += [port.en.eq(getattr(block, f"{prefix}_en")), port.addr.eq(getattr(block, f"{prefix}_addr")),
+                         getattr(block, f"{prefix}_data").eq(port.data)]
+        # Network arrivals first (they are rare, and a blocked link blocks other chips too).
+        from_net = nu.sp_write.valid
+        m.d.comb += [
+            sp_write.en.eq(nu.sp_write.valid | load.sp_write.valid),
+            sp_write.addr.eq(Mux(from_net, nu.sp_write.payload.addr, load.sp_write.payload.addr)),
+            sp_write.data.eq(Mux(from_net, nu.sp_write.payload.data, load.sp_write.payload.data)),
+            nu.sp_write.ready.eq(1),
+            load.sp_write.ready.eq(~from_net),
+        ]
+
+        # ---- compute core
+        wiring.connect(m, ex.weights, core.weights)
+        wiring.connect(m, ex.act, core.act)
+        m.d.comb += [
+            ex.row_written.eq(core.row_written), ex.core_busy.eq(core.busy),
+            core.rd_en.eq(store.acc_rd_en), core.rd_addr.eq(store.acc_rd_addr), store.acc_rd_data.eq(core.rd_data),
+        ]
+
+        # ---- HBM: per channel, LOAD reads and STORE writes share the request port (alternating)
+        load_ready, store_ready = [], []
+        for c in range(g.channels):
+            req, resp = getattr(hbm, f"pc{c}_req"), getattr(hbm, f"pc{c}_resp")
+            wants_load = load.req.valid & (channel_of(g, load.req.payload) == c)
+            wants_store = store.req.valid & (channel_of(g, store.req.payload.addr) == c)
+            store_turn = Signal(name=f"store_turn{c}")
+            grant_store = wants_store & (~wants_load | store_turn)
+            m.d.comb += [
+                req.valid.eq(wants_load | wants_store),
+                req.payload.write.eq(grant_store),
+                req.payload.id.eq(grant_store),
+                req.payload.addr.eq(Mux(grant_store, store.req.payload.addr, load.req.payload) >> g.channel_bits),
+                req.payload.wdata.eq(store.req.payload.wdata),
+            ]
+            with m.If(req.valid & req.ready):
+                m.d.sync += store_turn.eq(~grant_store)
+            load_ready.append(wants_load & ~grant_store & req.ready)
+            store_ready.append(grant_store & req.ready)
+            # Responses come back in request order; the ID says whose they are.
+            to_load = getattr(load, f"resp{c}")
+            m.d.comb += [
+                to_load.valid.eq(resp.valid & ~resp.payload.id),
+                to_load.payload.eq(resp.payload.rdata),
+                resp.ready.eq(Mux(resp.payload.id, 1, to_load.ready)),
+                store.write_done[c].eq(resp.valid & resp.payload.id),
+            ]
+        m.d.comb += [load.req.ready.eq(Cat(*load_ready).any()), store.req.ready.eq(Cat(*store_ready).any())]
+        for name in hbm_pin_members(hbm):
+            outer, inner = getattr(self, name), getattr(hbm, name)
+            member = self.signature.members[name]
+            m.d.comb += inner.eq(outer) if member.flow == In else outer.eq(inner)
+
+        # ---- network
+        m.d.comb += [node.node_id.eq(self.node_id), nu.node_id.eq(self.node_id)]
+        wiring.connect(m, nu.inject, node.inject)
+        wiring.connect(m, node.eject, nu.eject)
+        for name in ("east_tx", "west_tx"):
+            wiring.connect(m, getattr(node, name), wiring.flipped(getattr(self, name)))
+        for name in ("east_rx", "west_rx"):
+            wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(node, name))
+
+        # ---- performance counters
+        counters = {name: Signal(32, name=f"count_{name}") for name in COUNTERS}
+        act_fire = core.act.valid & core.act.ready
+        events = {
+            "cycles": 1,
+            "load_busy": load.busy, "exec_busy": ex.busy, "store_busy": store.busy, "net_busy": nu.busy,
+            "load_wait": cp.waiting[Unit.LOAD], "exec_wait": cp.waiting[Unit.EXEC],
+            "store_wait": cp.waiting[Unit.STORE], "net_wait": cp.waiting[Unit.NET],
+            "array_active": act_fire, "array_stall": core.act.valid & ~core.act.ready,
+            "hbm_reads": load.req.valid & load.req.ready, "hbm_writes": store.req.valid & store.req.ready,
+        }
+        for name, event in events.items():
+            count(m, counters[name], event)
+        with m.If(act_fire):
+            m.d.sync += counters["macs"].eq(counters["macs"] + g.rows * g.cols)
+        m.d.comb += [counters["net_sent_rows"].eq(nu.sent_rows), counters["net_received_rows"].eq(nu.received_rows),
+                     counters["net_dropped_rows"].eq(nu.rx_dropped)]
+        for name, counter in counters.items():
+            m.d.comb += getattr(csr, name).eq(counter)
+        return m
+
+
+class AcceleratorRing(wiring.Component):
+    """``network.nodes`` chips with ids 0..N-1, chip i's east link wired to chip i+1's west link through
+    one register stage per direction (a PHY that always takes a flit). Each chip's host port, interrupt and
+    HBM interfaces are ports ``c<i>__axil__awaddr``, ``c<i>__pc0_dfi_cmd``, ... (simulation top)."""
+
+    def __init__(self, config: AccelConfig):
+        self.config = config
+        members = {name: member for name, member in chip_members(config, with_node_id=False).items()
+                   if not name.startswith(("east", "west"))}
+        super().__init__({f"c{i}": Out(wiring.Signature(members)) for i in range(config.network.nodes)})
+
+    def elaborate(self, platform):
+        m = Module()
+        n = self.config.network.nodes
+        chips = []
+        for i in range(n):
+            chip = Accelerator(self.config)
+            m.submodules[f"chip{i}"] = chip
+            chips.append(chip)
+            m.d.comb += chip.node_id.eq(i)
+            port = getattr(self, f"c{i}")
+            for name, member in port.signature.members.items():
+                ours, theirs = getattr(port, name), getattr(chip, name)
+                if member.is_port:
+                    m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)
+                elif member.flow == In:
+                    wiring.connect(m, wiring.flipped(ours), theirs)
+                else:
+                    wiring.connect(m, theirs, wiring.flipped(ours))
+        for i in range(n):
+            a, b = chips[i], chips[(i + 1) % n]
+            for tx, rx in ((a.east_tx, b.west_rx), (b.west_tx, a.east_rx)):
+                m.d.comb += tx.ready.eq(1)
+                m.d.sync += [rx.valid.eq(tx.valid), rx.sop.eq(tx.sop), rx.data.eq(tx.data),
+                             rx.ctrl_valid.eq(tx.ctrl_valid), rx.ctrl.eq(tx.ctrl)]
+        return m

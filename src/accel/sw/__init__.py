@@ -1,0 +1,1 @@
+"""Software for the accelerator: the ISA encoding, the GEMM/conv compiler and the simulation driver."""
