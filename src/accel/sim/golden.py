@@ -43,3 +43,19 @@ def requantize(acc, scale: int, shift: int, relu: bool, out_width: int = 8) -> n
 
     flat = [one(v) for v in np.asarray(acc, dtype=object).ravel()]
     return np.array(flat, dtype=np.int64).reshape(np.shape(acc))
+
+
+def conv2d(x: np.ndarray, weights: np.ndarray, stride: int = 1, padding: int = 0, acc_width: int = 32) -> np.ndarray:
+    """Direct NHWC convolution (``weights`` KH x KW x C x F), accumulating at ``acc_width`` bits: the
+    reference for im2col-lowered convolutions, computed without im2col."""
+    n, h, w, c = x.shape
+    kh, kw, _, f = weights.shape
+    padded = np.zeros((n, h + 2 * padding, w + 2 * padding, c), dtype=np.int64)
+    padded[:, padding:padding + h, padding:padding + w, :] = x
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, oh, ow, f), dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            window = padded[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :]
+            out += np.einsum("nhwc,cf->nhwf", window, weights[i, j].astype(np.int64))
+    return wrap_signed(out, acc_width)

@@ -1,0 +1,33 @@
+"""Runs the SoC bench (tb_soc.py): GEMMs, convolutions, errors and reset on one chip; a GEMM split over
+two chips on a ring; and the same GEMM checks with a starved HBM (one pseudo-channel, short queues,
+frequent refresh) so the DMA engines see back-pressure."""
+
+import pytest
+
+from test_core import BENCH_DIR, seed_for
+
+SINGLE = ["test_gemm_shapes", "test_gemm_extremes", "test_conv_layers", "test_illegal_instructions",
+          "test_reset_mid_program"]
+STARVED_HBM = ("hbm.pseudo_channels=1", "hbm.queue_depth=2", "hbm.timing.tREFI=2000")
+
+
+def run(sim_build, overrides, top, testcase):
+    build = sim_build("default", overrides, top)
+    build.run("tb_soc", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("testcase", SINGLE)
+def test_soc(sim_build, testcase):
+    run(sim_build, (), "soc", testcase)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("testcase", ["test_gemm_shapes", "test_reset_mid_program"])
+def test_soc_hbm_backpressure(sim_build, testcase):
+    run(sim_build, STARVED_HBM, "soc", testcase)
+
+
+@pytest.mark.sim
+def test_soc_two_chips(sim_build):
+    run(sim_build, ("network.nodes=2",), "soc_ring", "test_split_gemm_two_chips")

@@ -1,0 +1,124 @@
+"""The ISA encoding, the packing of tensors into HBM bursts, and the compiler's programs (pure Python)."""
+
+import numpy as np
+import pytest
+
+from accel.config import load_config
+from accel.sim.golden import conv2d, random_int
+from accel.sw.compiler import CompileError, Requant, im2col, pack_rows, plan_conv2d, plan_gemm, unpack_rows
+from accel.sw.geometry import Geometry
+from accel.sw.isa import FIELDS, INSTRUCTION_BITS, UNIT_OF, Flag, Instruction, Opcode, Unit
+from accel.sw.multichip import plan_split_gemm
+from accel.config import ConfigError
+
+
+@pytest.fixture(scope="module")
+def geometry():
+    return Geometry.from_config(load_config("default"))
+
+
+def test_fields_fill_the_instruction():
+    assert sum(bits for _, bits in FIELDS) == INSTRUCTION_BITS == 128
+
+
+def test_encode_decode_round_trip():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        values = {name: int(rng.integers(0, 1 << bits)) for name, bits in FIELDS if name != "op"}
+        instruction = Instruction(Opcode(int(rng.integers(0, len(Opcode)))), **values)
+        assert Instruction.decode(instruction.encode()) == instruction
+        words = instruction.words()
+        assert len(words) == 4 and sum(w << (32 * i) for i, w in enumerate(words)) == instruction.encode()
+
+
+def test_field_overflow_is_refused():
+    with pytest.raises(ValueError, match="rows"):
+        Instruction(Opcode.LOAD, rows=1 << 16).encode()
+
+
+def test_pack_unpack_rows(geometry):
+    rng = np.random.default_rng(2)
+    rows = random_int(rng, (19, geometry.cols), geometry.input_width)
+    bursts = pack_rows(geometry, rows, geometry.input_width)
+    assert len(bursts) == geometry.bursts(19)
+    assert np.array_equal(unpack_rows(geometry, bursts, 19, geometry.cols, geometry.input_width), rows)
+
+
+def replay_tokens(program):
+    """Play the scoreboard's token counting over a program in order: no wait may come before its
+    signal, and none may be left at the end."""
+    tokens = {(s, d): 0 for s in Unit for d in Unit}
+    for instruction in program:
+        if instruction.op not in UNIT_OF:
+            continue
+        unit = UNIT_OF[instruction.op]
+        for s in Unit:
+            if instruction.wait >> s & 1:
+                assert tokens[(s, unit)] > 0, f"{instruction} waits before its token is given"
+                tokens[(s, unit)] -= 1
+        for d in Unit:
+            if instruction.signal >> d & 1:
+                tokens[(unit, d)] += 1
+    return tokens
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 1), (5, 7, 3), (40, 12, 13), (200, 9, 30), (23, 9, 9)])
+def test_gemm_programs_balance_tokens(geometry, shape):
+    plan = plan_gemm(geometry, *shape, Requant(3, 4, True))
+    assert plan.program[-1].op == Opcode.END
+    assert all(v == 0 for v in replay_tokens(plan.program).values())
+    tiles = plan.Mb * plan.Nt * plan.Kt
+    assert sum(i.op == Opcode.MATMUL for i in plan.program) == tiles
+    assert sum(i.op == Opcode.STORE for i in plan.program) == plan.Mb * plan.Nt
+    # the buffers fit
+    assert 2 * plan.mb <= geometry.acc_rows
+    assert 2 * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
+
+
+def test_every_matmul_switches_weights(geometry):
+    plan = plan_gemm(geometry, 9, 9, 9)
+    matmuls = [i for i in plan.program if i.op == Opcode.MATMUL]
+    assert all(i.flags & Flag.NEW_WEIGHTS for i in matmuls)
+    assert [bool(i.flags & Flag.ACCUMULATE) for i in matmuls[:3]] == [False, True, True]
+
+
+def test_too_large_k_is_a_compile_error(geometry):
+    with pytest.raises(CompileError, match="scratchpad"):
+        plan_gemm(geometry, 4, 4 * geometry.sp_rows, 4)
+    with pytest.raises(CompileError, match="positive"):
+        plan_gemm(geometry, 0, 4, 4)
+
+
+def test_im2col_matches_direct_convolution():
+    rng = np.random.default_rng(3)
+    x = random_int(rng, (2, 6, 5, 3), 8)
+    k = random_int(rng, (3, 2, 3, 4), 8)
+    for stride, padding in ((1, 0), (2, 1)):
+        got = im2col(x, 3, 2, stride, padding) @ k.reshape(-1, 4)
+        want = conv2d(x, k, stride, padding)
+        assert np.array_equal(got.reshape(want.shape), want)
+
+
+def test_conv_plan_shape(geometry):
+    plan = plan_conv2d(geometry, (1, 8, 8, 3), (3, 3, 3, 16), stride=1, padding=1)
+    assert plan.output_shape == (1, 8, 8, 16)
+    assert (plan.gemm.M, plan.gemm.K, plan.gemm.N) == (64, 27, 16)
+    with pytest.raises(CompileError, match="channels"):
+        plan_conv2d(geometry, (1, 8, 8, 3), (3, 3, 4, 16))
+
+
+def test_split_gemm_programs(geometry):
+    split = plan_split_gemm(geometry, 30, 12, 18)
+    assert split.columns == [(0, 12), (12, 18)]
+    for program in split.programs:
+        assert all(v == 0 for v in replay_tokens(program).values())
+    assert sum(i.op == Opcode.SEND for i in split.programs[1]) >= 1
+    with pytest.raises(CompileError, match="split"):
+        plan_split_gemm(geometry, 4, 4, geometry.cols)
+
+
+def test_geometry_refuses_what_the_soc_cannot_do():
+    with pytest.raises(ConfigError, match="pseudo_channels"):
+        Geometry.from_config(load_config("default", ["hbm.pseudo_channels=3"]))
+    with pytest.raises(ConfigError, match="max_payload_flits"):
+        Geometry.from_config(load_config("default", ["network.max_payload_flits=1"]))
