@@ -128,15 +128,16 @@ def parse_shape(ctx, param, value: str) -> tuple[int, int, int]:
               help="instead of a GEMM: PACKETS random packets per node on a ring of network.nodes chips")
 @click.option("--error-rate", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
               help="with --network: probability that a flit or control word has a bit flipped")
+@click.option("--top", type=click.Choice(["soc", "core"]), default="soc", show_default=True,
+              help="with --gemm: the whole SoC (compiled program through the CSR port) or the compute core alone")
 @click.option("--simulator", type=click.Choice(["verilator", "icarus"]), default="verilator", show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="random data seed")
 @click.option("--waves", is_flag=True, help="record a waveform (VCD for Verilator, FST for Icarus)")
 @set_option
 @user_errors
-def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrides):
-    """Run one random int8 GEMM on the RTL of CONFIG and check it against numpy (or, with --network,
-    random traffic through a ring of network interfaces joined by link models)."""
-    from .sim import runner
+def sim(config_file, shape, packets, error_rate, top, simulator, seed, waves, overrides):
+    """Run one random int8 GEMM on the RTL of CONFIG and check it against numpy: by default compiled by
+    accel.sw and run on the SoC (with --network: random traffic through a ring of network interfaces)."""
 
     source = click.get_current_context().get_parameter_source
     if packets is not None and source("shape") == click.core.ParameterSource.COMMANDLINE:
@@ -147,11 +148,21 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
     if packets is not None:
         sim_network(cfg, packets, error_rate, simulator, seed, waves)
         return
+    if top == "core":
+        sim_core_gemm(cfg, shape, simulator, seed, waves)
+    else:
+        sim_soc_gemm(cfg, shape, simulator, seed, waves)
+
+
+def sim_core_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
+    """``accel sim --top core``: the compute core alone, fed by the bench (the array's own utilization)."""
+    from .sim import runner
+
     with console.status(f"building {cfg.name} core for {simulator}..."):
         build = runner.build(cfg, "core", simulator, waves=waves)
     with console.status(f"simulating GEMM {'x'.join(map(str, shape))}..."):
         result = runner.run_gemm(build, shape, seed)
-    table = figure_table(f"GEMM {'x'.join(map(str, shape))} on {cfg.name} "
+    table = figure_table(f"GEMM {'x'.join(map(str, shape))} on the {cfg.name} core "
                          f"({cfg.array.rows}x{cfg.array.cols}, {simulator})")
     table.add_row("result", "[green]matches numpy[/]")
     table.add_row("MACs", f"{result['macs']:,}")
@@ -162,6 +173,40 @@ def sim(config_file, shape, packets, error_rate, simulator, seed, waves, overrid
     table.add_row("build directory", str(build.directory))
     if waves:
         table.add_row("waveform", str(build.waves_file("run_gemm")))
+    console.print(table)
+
+
+def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
+    """``accel sim --gemm``: compile the GEMM, run it on the SoC through its CSR port, check, report."""
+    from .sim import runner
+    from .sw.compiler import CompileError, plan_gemm
+    from .sw.geometry import Geometry
+
+    try:
+        plan_gemm(Geometry.from_config(cfg), *shape)      # refuse what does not fit before building
+    except CompileError as exc:
+        fail(f"--gemm {'x'.join(map(str, shape))}: {exc}", EXIT_CONFIG)
+    with console.status(f"building the {cfg.name} SoC for {simulator} (minutes when not cached)..."):
+        build = runner.build(cfg, "soc", simulator, waves=waves)
+    with console.status(f"simulating GEMM {'x'.join(map(str, shape))}..."):
+        r = runner.run_soc_gemm(build, shape, seed)
+    c = r["counters"]
+    table = figure_table(f"GEMM {'x'.join(map(str, shape))} on the {cfg.name} SoC "
+                         f"({cfg.array.rows}x{cfg.array.cols}, {simulator})")
+    table.add_row("result", "[green]matches numpy (int8 in, int32 accumulate, requantized int8 out)[/]")
+    table.add_row("program", f"{r['instructions']:,} instructions, row block {r['row_block']}")
+    table.add_row("cycles (first command word to interrupt)", f"{r['cycles']:,}")
+    table.add_row("MAC utilization M*K*N / (R*C*cycles)", f"{r['utilization']:.1%}")
+    table.add_row("array occupancy (incl. zero padding)", f"{r['array_utilization']:.1%}")
+    for unit in ("load", "exec", "store", "net"):
+        table.add_row(f"{unit} unit busy / waiting for tokens",
+                      f"{c[f'{unit}_busy'] / r['cycles']:.1%} / {c[f'{unit}_wait'] / r['cycles']:.1%}")
+    table.add_row("array stalled (vector waits for weights)", f"{c['array_stall']:,} cycles")
+    table.add_row("HBM bursts read / written", f"{c['hbm_reads']:,} / {c['hbm_writes']:,}")
+    table.add_row("simulation speed", f"{r['cycles_per_second']:,.0f} cycles/s")
+    table.add_row("build directory", str(build.directory))
+    if waves:
+        table.add_row("waveform", str(build.waves_file("run_soc_gemm")))
     console.print(table)
 
 

@@ -206,3 +206,9 @@ def run_gemm(sim: SimBuild, shape: tuple[int, int, int], seed: int = 1) -> dict:
     """Run one random GEMM (``accel.sim.bench_gemm``) on a built core; return its figures."""
     return run_bench(sim, "accel.sim.bench_gemm", "run_gemm",
                      {"ACCEL_GEMM": "x".join(str(v) for v in shape), "ACCEL_SEED": str(seed)})
+
+
+def run_soc_gemm(sim: SimBuild, shape: tuple[int, int, int], seed: int = 1) -> dict:
+    """Compile and run one random GEMM on a built SoC (``accel.sim.bench_soc``); return its figures."""
+    return run_bench(sim, "accel.sim.bench_soc", "run_soc_gemm",
+                     {"ACCEL_GEMM": "x".join(str(v) for v in shape), "ACCEL_SEED": str(seed)})

@@ -17,6 +17,8 @@ from .units import attach_reader, read_port_members, sp_write_layout, unit_membe
 
 #: Read bursts a LOAD may have in flight (covers the HBM latency at one burst per cycle).
 LOAD_OUTSTANDING = 16
+#: LOAD instructions whose requests are out while earlier ones are still being written.
+LOAD_JOBS = 4
 
 
 def channel_of(geometry: Geometry, addr):
@@ -26,9 +28,12 @@ def channel_of(geometry: Geometry, addr):
 class LoadUnit(wiring.Component):
     """LOAD hbm, sp, rows: read ``bursts(rows)`` bursts from ``hbm`` on and write ``rows`` rows from ``sp``.
 
-    Requests go out as fast as the channels take them (up to LOAD_OUTSTANDING in flight); a FIFO of the
-    channel each request went to puts the responses, which come back in order per channel, back in
-    request order. One scratchpad row is written per cycle.
+    Two stages, so that back-to-back LOADs overlap their HBM latency: the request stage takes an
+    instruction, queues its destination (``jobs``) and sends its burst requests as fast as the channels
+    take them (up to LOAD_OUTSTANDING in flight), then takes the next instruction; the write stage takes
+    jobs in order and writes one scratchpad row per cycle from the responses. A FIFO of the channel each
+    request went to puts the responses, which come back in order per channel, back in request order. An
+    instruction is done when its last row is written.
     """
 
     def __init__(self, geometry: Geometry):
@@ -46,28 +51,35 @@ class LoadUnit(wiring.Component):
         P = g.rows_per_burst
         instr = self.instr.payload
 
-        active = Signal()
-        signal = Signal(4)
-        req_addr = Signal(g.hbm_addr_width)
-        req_rows = Signal(16)           # rows not yet covered by a request
-        sp_ptr = Signal(g.sp_addr_width)
-        rows_left = Signal(16)          # rows not yet written
-        burst = Signal(g.burst_bits)
-        slots = Signal(range(P + 1))    # rows of ``burst`` still to write
-
+        job_layout = data.StructLayout({"sp": unsigned(g.sp_addr_width), "rows": unsigned(16), "signal": unsigned(4)})
+        m.submodules.jobs = jobs = SyncFIFO(width=job_layout.size, depth=LOAD_JOBS)
         m.submodules.order = order = SyncFIFO(width=max(1, g.channel_bits), depth=LOAD_OUTSTANDING)
 
-        # ---- requests
+        # ---- request stage
+        req_addr = Signal(g.hbm_addr_width)
+        req_rows = Signal(16)           # rows of the current instruction not yet covered by a request
         m.d.comb += [
-            self.req.valid.eq(active & (req_rows != 0) & order.w_rdy),
+            self.instr.ready.eq((req_rows == 0) & jobs.w_rdy),
+            jobs.w_en.eq(self.instr.valid & self.instr.ready),
+            jobs.w_data.eq(Cat(instr.sp[:g.sp_addr_width], instr.rows, instr.signal)),
+            self.req.valid.eq((req_rows != 0) & order.w_rdy),
             self.req.payload.eq(req_addr),
             order.w_en.eq(self.req.valid & self.req.ready),
             order.w_data.eq(channel_of(g, req_addr)),
         ]
         with m.If(self.req.valid & self.req.ready):
             m.d.sync += [req_addr.eq(req_addr + 1), req_rows.eq(Mux(req_rows > P, req_rows - P, 0))]
+        with m.If(jobs.w_en):
+            m.d.sync += [req_addr.eq(instr.hbm), req_rows.eq(instr.rows)]
 
-        # ---- scratchpad writes, one row per cycle from the current burst
+        # ---- write stage: one job at a time, one scratchpad row per cycle from the current burst
+        job = job_layout(jobs.r_data)
+        writing = Signal()
+        signal = Signal(4)
+        sp_ptr = Signal(g.sp_addr_width)
+        rows_left = Signal(16)          # rows of the current job not yet written
+        burst = Signal(g.burst_bits)
+        slots = Signal(range(P + 1))    # rows of ``burst`` still to write
         write = self.sp_write
         m.d.comb += [
             write.valid.eq(slots != 0),
@@ -78,12 +90,11 @@ class LoadUnit(wiring.Component):
         rows_after = Signal.like(rows_left)
         m.d.comb += rows_after.eq(rows_left - wrote)
 
-        # ---- responses: take the next burst (in request order) when the current one is used up
+        # Take the next burst (in request order) when the current one is used up and the job needs more.
         resps = [getattr(self, f"resp{c}") for c in range(g.channels)]
         head = order.r_data if g.channel_bits else 0
-        head_valid = Array(r.valid for r in resps)[head] & order.r_rdy
-        can_take = (slots == 0) | ((slots == 1) & wrote)
-        take = head_valid & can_take
+        can_take = writing & (rows_after != 0) & ((slots == 0) | ((slots == 1) & wrote))
+        take = Array(r.valid for r in resps)[head] & order.r_rdy & can_take
         for c, resp in enumerate(resps):
             m.d.comb += resp.ready.eq(order.r_rdy & can_take & (head == c))
         m.d.comb += order.r_en.eq(take)
@@ -95,19 +106,17 @@ class LoadUnit(wiring.Component):
         with m.If(wrote):
             m.d.sync += [sp_ptr.eq(sp_ptr + 1), rows_left.eq(rows_after)]
 
-        # ---- instruction start and completion
-        finished = active & (req_rows == 0) & (rows_left == 0)
+        finished = writing & (rows_left == 0)
         m.d.comb += [
-            self.instr.ready.eq(~active),
-            self.busy.eq(active),
+            jobs.r_en.eq(~writing & jobs.r_rdy),
+            self.busy.eq((req_rows != 0) | jobs.r_rdy | writing),
             self.done.eq(finished),
             self.done_signal.eq(signal),
         ]
         with m.If(finished):
-            m.d.sync += active.eq(0)
-        with m.If(self.instr.valid & self.instr.ready):
-            m.d.sync += [active.eq(1), signal.eq(instr.signal), req_addr.eq(instr.hbm),
-                         req_rows.eq(instr.rows), rows_left.eq(instr.rows), sp_ptr.eq(instr.sp)]
+            m.d.sync += writing.eq(0)
+        with m.If(jobs.r_en):
+            m.d.sync += [writing.eq(1), sp_ptr.eq(job.sp), rows_left.eq(job.rows), signal.eq(job.signal)]
         return m
 
 
