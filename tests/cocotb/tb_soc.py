@@ -30,13 +30,13 @@ def expected(tb, a, w, rq):
                       tb.config.array.input_width)
 
 
-async def check_gemm(tb, M, K, N, rq=None, a=None, w=None, **plan_args):
+async def check_gemm(tb, M, K, N, rq=None, a=None, w=None, fetch=True, **plan_args):
     width = tb.config.array.input_width
     a = random_int(tb.rng, (M, K), width) if a is None else a
     w = random_int(tb.rng, (K, N), width) if w is None else w
     rq = rq or random_requant(tb)
     plan = plan_gemm(tb.geometry, M, K, N, rq, **plan_args)
-    got, run = await tb.chip.gemm(plan, a, w)
+    got, run = await tb.chip.gemm(plan, a, w, fetch=fetch)
     want = expected(tb, a, w, rq)
     bad = np.argwhere(got != want)
     assert not len(bad), (f"GEMM {M}x{K}x{N} {rq}: {len(bad)} of {M * N} differ, first at {bad[0].tolist()}: "
@@ -54,8 +54,9 @@ async def test_gemm_shapes(dut):
     R, C = tb.geometry.rows, tb.geometry.cols
     shapes = [(1, 1, 1), (R, R, C), (R + 1, 2 * R - 1, C + 3), (3, 5 * R + 2, 2), (40, 3 * R, 3 * C + 1),
               (2 * tb.geometry.acc_rows + 7, R + 1, C - 1 or 1)]
-    for M, K, N in shapes:
-        await check_gemm(tb, M, K, N)
+    for index, (M, K, N) in enumerate(shapes):
+        # Programs alternate between the fetch unit (from HBM) and host pushes through the CSR port.
+        await check_gemm(tb, M, K, N, fetch=index % 2 == 0)
     # Small row blocks force many blocks, so both activation and accumulator buffers are reused.
     await check_gemm(tb, 23, 2 * R + 1, 2 * C + 1, max_block=3)
     tb.check_hbm_timing()
@@ -131,8 +132,8 @@ async def test_illegal_instructions(dut):
                   Error.WEIGHTS_UNUSED))
     cases.append(([nop, Instruction(Opcode.LOAD, rows=1, signal=units_mask([Unit.EXEC])), end], 2,
                   Error.TOKENS_LEFT))
-    for program, index, error in cases:
-        result = await tb.chip.run(program, timeout_cycles=5000, expect_error=True)
+    for number, (program, index, error) in enumerate(cases):
+        result = await tb.chip.run(program, timeout_cycles=5000, expect_error=True, fetch=number % 2 == 0)
         assert result.error == error, f"{program[index]}: got {result.error.name}, want {error.name}"
         assert result.error_pc == index, f"{program[index]}: error at instruction {result.error_pc}, want {index}"
         assert result.status & 2, "status does not show the error"
@@ -147,13 +148,16 @@ async def test_reset_mid_program(dut):
     tb = SocTB(dut)
     await tb.start()
     g = tb.geometry
-    plan = plan_gemm(g, 60, 5 * g.rows, 4 * g.cols, random_requant(tb))
-    a = random_int(tb.rng, (60, 5 * g.rows), g.input_width)
-    w = random_int(tb.rng, (5 * g.rows, 4 * g.cols), g.input_width)
+    M, K, N = 120, 6 * g.rows, 5 * g.cols
+    plan = plan_gemm(g, M, K, N, random_requant(tb))
+    a = random_int(tb.rng, (M, K), g.input_width)
+    w = random_int(tb.rng, (K, N), g.input_width)
     tb.chip.write_hbm(plan.hbm_image(a, w))
     await tb.chip.write("irq_enable", 3)
-    await tb.chip.push(plan.program[:len(plan.program) // 2])
-    await ClockCycles(dut.clk, 200)
+    await tb.chip.start_fetch(plan.program)
+    await ClockCycles(dut.clk, 1500)
+    assert await tb.chip.read("taken") > 0, "the program did not start"
+    assert await tb.chip.read("ends") == 0, "the program ended before the reset"
     await tb.reset()
     assert await tb.chip.read("taken") == 0
     await check_gemm(tb, 13, 2 * g.rows + 3, g.cols + 1)
@@ -177,8 +181,8 @@ async def test_split_gemm_two_chips(dut):
             chip.write_hbm(image)
         for chip in tb.chips:
             await chip.write("irq_enable", 3)
-        await tb.chips[1].push(split.programs[1])
-        await tb.chips[0].push(split.programs[0])
+        await tb.chips[1].start_fetch(split.programs[1])
+        await tb.chips[0].start_fetch(split.programs[0])
         for chip in tb.chips[:2]:
             status = await chip.wait_interrupt(400_000)
             assert status == 1, f"{chip.prefix}: interrupt status {status} (error {await chip.read('status'):#x})"

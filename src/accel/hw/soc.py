@@ -22,6 +22,7 @@ from .ctrl.axil import AxiLiteRegisters, Register, axi_lite_signature
 from .ctrl.command import CommandProcessor
 from .ctrl.dma import LoadUnit, StoreUnit, channel_of
 from .ctrl.execute import ExecUnit
+from .ctrl.fetch import FetchUnit
 from .ctrl.netunit import NetUnit
 from .hbm.controller import HbmController
 from .net.link import LinkLane, count
@@ -30,6 +31,8 @@ from .net.packet import NetFormat
 
 CSR_ADDR_WIDTH = 8
 IRQ_DONE, IRQ_ERROR = 1, 2
+HBM_LOAD, HBM_STORE, HBM_FETCH = 0, 1, 2      # request IDs on the HBM ports
+HBM_ID_WIDTH = 2
 
 #: Performance counters (32 bits, count from reset), at 0x40 + 4 * index.
 COUNTERS = {
@@ -64,8 +67,26 @@ REGISTERS = [
     Register("node_id", 0x1C, "ro", 8, "this chip's place on the ring"),
     Register("geometry", 0x20, "ro", 32, "array rows | cols << 8 | input_width << 16 | rows_per_burst << 24"),
     Register("memories", 0x24, "ro", 32, "scratchpad rows | accumulator rows << 16"),
+    Register("program_addr", 0x28, "rw", 32, "HBM burst address of a program to fetch"),
+    Register("program_count", 0x2C, "rw", 32, "instructions in that program"),
+    Register("fetch", 0x30, "push", 1, "any write starts fetching the program (waits while a fetch runs)"),
 ] + [Register(name, COUNTER_BASE + 4 * i, "ro", 32, text) for i, (name, text) in enumerate(COUNTERS.items())]
 REGISTER_OFFSETS = {r.name: r.offset for r in REGISTERS}
+COMMAND_QUEUE = 16      # instructions between the host port / fetch unit and decode
+
+
+def round_robin(m: Module, requests, last, name: str):
+    """One-hot grant among ``requests``: the first requester after ``last`` (the previous grant)."""
+    n = len(requests)
+    grant = Signal(n, name=name)
+    for previous in range(n):
+        with m.If(last == previous):
+            order = [(previous + 1 + k) % n for k in range(n)]
+            chosen = 0
+            for index in reversed(order):
+                chosen = Mux(requests[index], 1 << index, chosen)
+            m.d.comb += grant.eq(chosen)
+    return grant
 
 
 def hbm_pin_members(controller: HbmController) -> dict:
@@ -77,7 +98,7 @@ def hbm_pin_members(controller: HbmController) -> dict:
 def chip_members(config: AccelConfig, with_node_id: bool = True) -> dict:
     fmt = NetFormat(config.network)
     members = {"axil": In(axi_lite_signature(CSR_ADDR_WIDTH)), "irq": Out(1)}
-    controller = HbmController(config.hbm, id_width=1)   # only asked for its ports
+    controller = HbmController(config.hbm, id_width=HBM_ID_WIDTH)   # only asked for its ports
     for block in (controller, *controller.channels):
         block._MustUse__silence = True
     members.update(hbm_pin_members(controller))
@@ -101,21 +122,25 @@ class Accelerator(wiring.Component):
         fmt = NetFormat(config.network)
 
         m.submodules.csr = csr = AxiLiteRegisters(REGISTERS, CSR_ADDR_WIDTH)
-        m.submodules.commands = cp = CommandProcessor(g)
+        m.submodules.commands = cp = CommandProcessor(g, COMMAND_QUEUE)
+        m.submodules.fetch = fetch = FetchUnit(g, COMMAND_QUEUE)
         m.submodules.load = load = LoadUnit(g)
         m.submodules.execute = ex = ExecUnit(g, config)
         m.submodules.store = store = StoreUnit(g)
         m.submodules.net_unit = nu = NetUnit(g, fmt)
         m.submodules.core = core = ComputeCore(config)
-        m.submodules.hbm = hbm = HbmController(config.hbm, id_width=1)
+        m.submodules.hbm = hbm = HbmController(config.hbm, id_width=HBM_ID_WIDTH)
         m.submodules.network = node = NetworkNode(config.network)
         m.submodules.scratchpad = sp = Memory(shape=g.row_bits, depth=g.sp_rows, init=[])
 
         # ---- host port
         wiring.connect(m, wiring.flipped(self.axil), csr.axil)
         wiring.connect(m, csr.command, cp.words)
+        wiring.connect(m, csr.fetch, fetch.start)
+        wiring.connect(m, fetch.out, cp.fetched)
         m.d.comb += [
-            csr.status.eq(cp.idle | cp.error << 1 | cp.error_code << 4),
+            fetch.addr.eq(csr.program_addr), fetch.count.eq(csr.program_count), fetch.queue_free.eq(cp.queue_free),
+            csr.status.eq((cp.idle & ~fetch.busy) | cp.error << 1 | cp.error_code << 4),
             csr.irq_status_set.eq(Mux(cp.end_pulse, IRQ_DONE, 0) | Mux(cp.error, IRQ_ERROR, 0)),
             self.irq.eq((csr.irq_status & csr.irq_enable).any()),
             csr.error_pc.eq(cp.error_pc), csr.taken.eq(cp.taken), csr.ends.eq(cp.ends),
@@ -161,34 +186,40 @@ class Accelerator(wiring.Component):
             core.rd_en.eq(store.acc_rd_en), core.rd_addr.eq(store.acc_rd_addr), store.acc_rd_data.eq(core.rd_data),
         ]
 
-        # ---- HBM: per channel, LOAD reads and STORE writes share the request port (alternating)
-        load_ready, store_ready = [], []
+        # ---- HBM: per channel, the LOAD, STORE and fetch units share the request port (round robin);
+        # responses come back in request order and the ID says whose they are.
+        clients = [  # (id, valid, burst address, write, wdata)
+            (HBM_LOAD, load.req.valid, load.req.payload, 0, 0),
+            (HBM_STORE, store.req.valid, store.req.payload.addr, 1, store.req.payload.wdata),
+            (HBM_FETCH, fetch.req.valid, fetch.req.payload, 0, 0),
+        ]
+        granted = {ident: [] for ident, *_ in clients}
         for c in range(g.channels):
             req, resp = getattr(hbm, f"pc{c}_req"), getattr(hbm, f"pc{c}_resp")
-            wants_load = load.req.valid & (channel_of(g, load.req.payload) == c)
-            wants_store = store.req.valid & (channel_of(g, store.req.payload.addr) == c)
-            store_turn = Signal(name=f"store_turn{c}")
-            grant_store = wants_store & (~wants_load | store_turn)
+            wants = Cat(*(valid & (channel_of(g, addr) == c) for _, valid, addr, _, _ in clients))
+            last = Signal(range(len(clients)), name=f"last_grant{c}")
+            grant = round_robin(m, wants, last, f"grant{c}")
+            m.d.comb += req.valid.eq(wants.any())
+            for index, (ident, _, addr, write, wdata) in enumerate(clients):
+                with m.If(grant[index]):
+                    m.d.comb += [req.payload.write.eq(write), req.payload.id.eq(ident),
+                                 req.payload.addr.eq(addr >> g.channel_bits), req.payload.wdata.eq(wdata)]
+                granted[ident].append(grant[index] & req.ready)
+                with m.If(req.valid & req.ready & grant[index]):
+                    m.d.sync += last.eq(index)
+            readers = {HBM_LOAD: getattr(load, f"resp{c}"), HBM_FETCH: getattr(fetch, f"resp{c}")}
+            for ident, reader in readers.items():
+                m.d.comb += [reader.valid.eq(resp.valid & (resp.payload.id == ident)),
+                             reader.payload.eq(resp.payload.rdata)]
             m.d.comb += [
-                req.valid.eq(wants_load | wants_store),
-                req.payload.write.eq(grant_store),
-                req.payload.id.eq(grant_store),
-                req.payload.addr.eq(Mux(grant_store, store.req.payload.addr, load.req.payload) >> g.channel_bits),
-                req.payload.wdata.eq(store.req.payload.wdata),
+                resp.ready.eq(Mux(resp.payload.id == HBM_STORE, 1, Mux(resp.payload.id == HBM_LOAD,
+                                                                         readers[HBM_LOAD].ready,
+                                                                         readers[HBM_FETCH].ready))),
+                store.write_done[c].eq(resp.valid & (resp.payload.id == HBM_STORE)),
             ]
-            with m.If(req.valid & req.ready):
-                m.d.sync += store_turn.eq(~grant_store)
-            load_ready.append(wants_load & ~grant_store & req.ready)
-            store_ready.append(grant_store & req.ready)
-            # Responses come back in request order; the ID says whose they are.
-            to_load = getattr(load, f"resp{c}")
-            m.d.comb += [
-                to_load.valid.eq(resp.valid & ~resp.payload.id),
-                to_load.payload.eq(resp.payload.rdata),
-                resp.ready.eq(Mux(resp.payload.id, 1, to_load.ready)),
-                store.write_done[c].eq(resp.valid & resp.payload.id),
-            ]
-        m.d.comb += [load.req.ready.eq(Cat(*load_ready).any()), store.req.ready.eq(Cat(*store_ready).any())]
+        m.d.comb += [load.req.ready.eq(Cat(*granted[HBM_LOAD]).any()),
+                     store.req.ready.eq(Cat(*granted[HBM_STORE]).any()),
+                     fetch.req.ready.eq(Cat(*granted[HBM_FETCH]).any())]
         for name in hbm_pin_members(hbm):
             outer, inner = getattr(self, name), getattr(hbm, name)
             member = self.signature.members[name]

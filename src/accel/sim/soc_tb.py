@@ -17,7 +17,7 @@ from ..hw.hbm.address import AddressMap
 from ..hw.soc import COUNTERS, IRQ_DONE, IRQ_ERROR, REGISTER_OFFSETS
 from ..sw.compiler import GemmPlan
 from ..sw.geometry import Geometry
-from ..sw.isa import Error, Instruction
+from ..sw.isa import INSTRUCTION_BITS, Error, Instruction
 from .hbm_model import HbmDevice
 from .tb import TB
 
@@ -81,6 +81,26 @@ class Chip:
             for word in instruction.words():
                 await self.write("command", word)
 
+    @property
+    def program_base(self) -> int:
+        """Where :meth:`load_program` puts programs: the upper half of HBM, away from the compiler's tensors."""
+        return 1 << (self.g.hbm_addr_width - 1)
+
+    def load_program(self, program: list[Instruction]) -> None:
+        """Write ``program`` into HBM for the fetch unit (``burst_bits // 128`` instructions a burst)."""
+        per_burst = self.g.burst_bits // INSTRUCTION_BITS
+        image: dict[int, int] = {}
+        for index, instruction in enumerate(program):
+            address = self.program_base + index // per_burst
+            image[address] = image.get(address, 0) | instruction.encode() << (INSTRUCTION_BITS * (index % per_burst))
+        self.write_hbm(image)
+
+    async def start_fetch(self, program: list[Instruction]) -> None:
+        self.load_program(program)
+        await self.write("program_addr", self.program_base)
+        await self.write("program_count", len(program))
+        await self.write("fetch", 1)
+
     async def wait_interrupt(self, timeout_cycles: int) -> int:
         """Wait for the interrupt; return (and clear) irq_status."""
         if not int(self.irq.value):
@@ -91,13 +111,17 @@ class Chip:
         return status
 
     async def run(self, program: list[Instruction], timeout_cycles: int = 200_000,
-                  expect_error: bool = False) -> RunResult:
-        """Push ``program`` (ending in END) and wait for its interrupt; figures are deltas over the run."""
+                  expect_error: bool = False, fetch: bool = True) -> RunResult:
+        """Run ``program`` (ending in END) and wait for its interrupt; figures are deltas over the run.
+        ``fetch``: the chip fetches the program from HBM; else the host pushes it word by word."""
         await self.write("irq_enable", IRQ_DONE | IRQ_ERROR)
         before = await self.counters()
         start = self.tb.cycle
         ends = await self.read("ends")
-        await self.push(program)
+        if fetch:
+            await self.start_fetch(program)
+        else:
+            await self.push(program)
         irq = await self.wait_interrupt(timeout_cycles)
         status = await self.read("status")
         after = await self.counters()

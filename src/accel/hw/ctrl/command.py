@@ -28,7 +28,7 @@ TOKEN_WIDTH = 8
 
 
 class CommandProcessor(wiring.Component):
-    """Ports: ``words`` (host words in), per unit ``<unit>_instr`` out, ``<unit>_busy`` in and completion
+    """Ports: ``words`` (host words in), ``fetched`` (instructions from HBM), per unit ``<unit>_instr`` out, ``<unit>_busy`` in and completion
     inputs (``<unit>_done``/``<unit>_done_signal``, EXEC has a second pair), ``node_id``; status out:
     ``idle``, ``error``, ``error_code``, ``error_pc``, ``taken`` (instructions taken), ``ends`` (END
     completed), ``end_pulse``, ``waiting`` (per unit: an instruction waits for tokens)."""
@@ -36,7 +36,12 @@ class CommandProcessor(wiring.Component):
     def __init__(self, geometry: Geometry, command_depth: int = 16, unit_depth: int = 4):
         self.g = geometry
         self.command_depth, self.unit_depth = command_depth, unit_depth
-        members = {"words": In(stream.Signature(WORD_BITS)), "node_id": In(geometry.node_id_width)}
+        members = {
+            "words": In(stream.Signature(WORD_BITS)),                  # from the CSR command register
+            "fetched": In(stream.Signature(INSTRUCTION_BITS)),         # from the fetch unit
+            "queue_free": Out(range(command_depth + 1)),
+            "node_id": In(geometry.node_id_width),
+        }
         for unit in Unit:
             name = unit.name.lower()
             members[f"{name}_instr"] = Out(stream.Signature(instruction_layout()))
@@ -60,10 +65,13 @@ class CommandProcessor(wiring.Component):
         held = Signal(WORD_BITS * (INSTRUCTION_WORDS - 1))
         word_index = Signal(range(INSTRUCTION_WORDS))
         last_word = word_index == INSTRUCTION_WORDS - 1
+        # Fetched instructions go first; a host word completing an instruction waits for them.
         m.d.comb += [
-            self.words.ready.eq(~last_word | commands.w_rdy),
-            commands.w_en.eq(self.words.valid & last_word),
-            commands.w_data.eq(Cat(held, self.words.payload)),
+            self.fetched.ready.eq(commands.w_rdy),
+            self.words.ready.eq(~last_word | (commands.w_rdy & ~self.fetched.valid)),
+            commands.w_en.eq(self.fetched.valid | (self.words.valid & last_word)),
+            commands.w_data.eq(Mux(self.fetched.valid, self.fetched.payload, Cat(held, self.words.payload))),
+            self.queue_free.eq(self.command_depth - commands.level),
         ]
         with m.If(self.words.valid & self.words.ready):
             m.d.sync += [held.eq(Cat(held[WORD_BITS:], self.words.payload)),
