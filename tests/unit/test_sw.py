@@ -5,7 +5,7 @@ import pytest
 
 from accel.config import load_config
 from accel.sim.golden import conv2d, random_int
-from accel.sw.compiler import CompileError, Requant, im2col, pack_rows, plan_conv2d, plan_gemm, unpack_rows
+from accel.sw.compiler import WEIGHT_BUFFERS, CompileError, Requant, im2col, pack_rows, plan_conv2d, plan_gemm, unpack_rows
 from accel.sw.geometry import Geometry
 from accel.sw.isa import FIELDS, INSTRUCTION_BITS, UNIT_OF, Flag, Instruction, Opcode, Unit
 from accel.sw.multichip import plan_split_gemm
@@ -72,7 +72,7 @@ def test_gemm_programs_balance_tokens(geometry, shape):
     assert sum(i.op == Opcode.STORE for i in plan.program) == plan.Mb * plan.Nt
     # the buffers fit
     assert 2 * plan.mb <= geometry.acc_rows
-    assert 2 * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
+    assert WEIGHT_BUFFERS * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
 
 
 def test_every_matmul_switches_weights(geometry):

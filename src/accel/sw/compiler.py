@@ -4,13 +4,13 @@ The plan (weight-stationary, see docs/isa.md for the picture): the output is cut
 ``mb`` rows (``j``) and column tiles of ``cols`` columns (``nt``); the reduction into tiles of ``rows``
 (``kt``). Tiles run in the order j -> nt -> kt, and each is one WEIGHTS + one MATMUL:
 
-* scratchpad: two weight buffers (``rows`` rows each) and two activation buffers (one row block, all
-  ``kt`` chunks: ``Kt * mb`` rows each), so block j+1's activations load while block j computes and the
-  next tile's weights load while the current one streams;
+* scratchpad: WEIGHT_BUFFERS weight buffers (``rows`` rows each) and two activation buffers (one row
+  block, all ``kt`` chunks: ``Kt * mb`` rows each), so block j+1's activations load while block j
+  computes and the next tiles' weights load (HBM latency hidden) while the current one streams;
 * accumulator: two buffers of ``mb`` rows, so block (j, nt) is stored while the next one accumulates.
 
 Dependencies are VTA-style tokens (accel.sw.isa): W load -> WEIGHTS; MATMUL t -> the LOAD group of tile
-t+2 (its weight buffer is free, and once the next block starts, the old activation buffer); last MATMUL
+t+B (its weight buffer is free, and once the next block starts, the old activation buffer); last MATMUL
 of an output block -> its STORE; STORE -> the first MATMUL two blocks later (its accumulator buffer is
 free). Sizes that are not multiples of the array are padded with zeros in the HBM image and cropped.
 
@@ -27,6 +27,10 @@ import numpy as np
 
 from .geometry import Geometry
 from .isa import Flag, Instruction, Opcode, Unit, units_mask
+
+
+#: Weight tiles that may be loaded ahead of the array (each takes ``rows`` scratchpad rows).
+WEIGHT_BUFFERS = 4
 
 
 class CompileError(ValueError):
@@ -171,10 +175,11 @@ def plan_gemm(geometry: Geometry, M: int, K: int, N: int, requant: Requant = Req
     if not (0 <= requant.scale < 1 << 16 and 0 <= requant.shift < 64):
         raise CompileError("requantization scale must fit 16 bits unsigned and shift 0..63")
     Kt = ceil_div(K, g.rows)
-    sp_free = g.sp_rows - sp_reserved - 2 * g.rows
+    sp_free = g.sp_rows - sp_reserved - WEIGHT_BUFFERS * g.rows
     mb = min(M, g.acc_rows // 2, sp_free // (2 * Kt) if sp_free > 0 else 0, max_block or M)
     if mb < 1:
-        raise CompileError(f"K={K} needs {2 * Kt} scratchpad rows per output row plus {2 * g.rows} for weights; "
+        raise CompileError(f"K={K} needs {2 * Kt} scratchpad rows per output row plus {WEIGHT_BUFFERS * g.rows} "
+                           f"for weights; "
                            f"the scratchpad has {g.sp_rows - sp_reserved} (memory.scratchpad_rows)")
     plan = GemmPlan(g, M, K, N, requant, mb, hbm_base, sp_reserved)
     plan.program = emit_gemm(plan)
@@ -187,16 +192,20 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
     Mb, Kt, Nt, mb = plan.Mb, plan.Kt, plan.Nt, plan.mb
     tiles = [(j, nt, kt) for j in range(Mb) for nt in range(Nt) for kt in range(Kt)]
     T, O = len(tiles), Mb * Nt
-    wbuf = [0, R]
-    abuf = [2 * R, 2 * R + Kt * mb]
+    # B weight buffers: tile t's weights load once MATMUL t-B is done. B may not exceed a block's tiles
+    # + 1, or the activation buffer of block j could not be reloaded before block j's first tile.
+    B = min(WEIGHT_BUFFERS, Nt * Kt + 1)
+    wbuf = [b * R for b in range(B)]
+    abuf = [WEIGHT_BUFFERS * R, WEIGHT_BUFFERS * R + Kt * mb]
     accbuf = [0, mb]
     first = [j * Nt * Kt for j in range(Mb)]
 
-    # Activation chunks of block j go into the LOAD groups of tiles first[j-1]+1 .. first[j] (block j-2
-    # is done by then, and they precede the first use), spread evenly so weights keep flowing.
+    # Activation chunks of block j reuse block j-2's buffer, so they go into LOAD groups that wait for
+    # block j-2's last MATMUL (group t waits for MATMUL t-B) and come before block j's first tile,
+    # spread evenly so weights keep flowing.
     groups: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T)}
     for j in range(Mb):
-        lo = 0 if j == 0 else (first[j - 1] + 1 if j >= 2 else 1)
+        lo = 0 if j == 0 else 1 if j == 1 else first[j - 1] - 1 + B
         lo = min(lo, first[j])
         span = first[j] - lo + 1
         for kt in range(Kt):
@@ -208,16 +217,16 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
         for aj, akt in groups[t]:
             group.append(Instruction(Opcode.LOAD, hbm=plan.a_segment(aj, akt), sp=abuf[aj % 2] + akt * mb,
                                      rows=plan.block_rows(aj), comment=f"A block {aj} chunk {akt}"))
-        group.append(Instruction(Opcode.LOAD, hbm=plan.w_segment(kt, nt), sp=wbuf[t % 2], rows=R,
+        group.append(Instruction(Opcode.LOAD, hbm=plan.w_segment(kt, nt), sp=wbuf[t % B], rows=R,
                                  signal=units_mask([Unit.EXEC]), comment=f"W tile k{kt} n{nt}"))
-        if t >= 2:
+        if t >= B:
             group[0] = _with(group[0], wait=units_mask([Unit.EXEC]))
         load.extend(group)
 
         o = j * Nt + nt
-        execute.append(Instruction(Opcode.WEIGHTS, sp=wbuf[t % 2], wait=units_mask([Unit.LOAD])))
+        execute.append(Instruction(Opcode.WEIGHTS, sp=wbuf[t % B], wait=units_mask([Unit.LOAD])))
         signal = []
-        if t <= T - 3:
+        if t + B < T:
             signal.append(Unit.LOAD)
         if kt == Kt - 1:
             signal.append(Unit.STORE)
