@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .PHONY: run test setup system-deps clean
 
-## Set up, then run the main job on the default config: check a GEMM on its RTL against numpy, then
+## Set up, then run the main job on the default config: run a compiled GEMM on its SoC RTL against numpy, then
 ## `accel build`: RTL to GDS with sign-off, a layout PNG and report.html in build/$(CONFIG)/.
 run: setup
 	$(BIN)/accel sim $(CONFIG) --gemm 32x32x32

@@ -217,7 +217,7 @@ class NetworkConfig(_Section):
 class FlowConfig(_Section):
     """The physical (RTL-to-GDS) flow of ``accel build``."""
 
-    top: Literal["core", "array", "pe"] = Field("array", description="block to lay out")
+    top: Literal["core", "array", "pe", "soc"] = Field("array", description="block to lay out")
     pdk: Literal["osu018"] = Field("osu018", description="standard-cell library")
     utilization: float = Field(0.6, ge=0.1, le=0.95, description="target cell density of the core area")
     aspect_ratio: float = Field(1.0, ge=0.25, le=4.0, description="core height / width")
