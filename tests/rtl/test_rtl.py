@@ -35,7 +35,7 @@ NET_CONFIGS = [
 
 
 def test_every_top_is_covered():
-    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc", "net_node", "net_ring", "axil_example"} == set(TOPS)
+    assert set(COMPUTE_TOPS) | {"hbm", "hbm_pc", "net_node", "net_ring", "axil_example", "soc", "soc_ring"} == set(TOPS)
 
 
 def test_axi_lite_register_bank_lints_clean(tmp_path):
@@ -49,6 +49,15 @@ def test_register_map_is_checked():
         AxiLiteRegisters([Register("a", 0, "rw"), Register("b", 0, "ro")])
     with pytest.raises(ValueError, match="word-aligned"):
         AxiLiteRegisters([Register("a", 2, "rw")])
+
+
+@pytest.mark.parametrize("config, top, overrides", [
+    ("default", "soc", ()),
+    ("tiny", "soc", ("hbm.pseudo_channels=1", "array.cols=3", "network.flit_width=48")),
+    ("tiny", "soc_ring", ("network.nodes=2",)),
+], ids=["soc-default", "soc-tiny-1pc-2x3", "soc-ring2"])
+def test_soc_verilog_lints_clean(tmp_path, config, top, overrides):
+    lint(generate(load_config(config, overrides), tmp_path, top))
 
 
 @pytest.mark.parametrize("top, overrides",
