@@ -59,7 +59,7 @@ def main() -> None:
         table.add_row(f"{r['rows']}x{r['cols']}", "x".join(map(str, r["gemm"])), str(r["row_block"]), f"{cycles:,}",
                       f"{r['utilization']:.1%}", share("load"), share("exec"), share("store"),
                       f"{c['array_stall']:,}", f"{c['hbm_reads']:,}/{c['hbm_writes']:,}")
-    Console().print(table)
+    Console(width=max(Console().width, 150)).print(table)
 
 
 if __name__ == "__main__":
