@@ -78,40 +78,59 @@ class Accumulator(wiring.Component):
 class RowReader(wiring.Component):
     """Streams ``count`` consecutive rows from a synchronous memory read port, starting at ``base``.
 
-    A ``start`` pulse (while not ``busy``) begins a transfer. The read port's ``en`` is only raised when
-    the row can move on, and a synchronous read port holds its data while ``en`` is low, so the memory's
-    own output register is the stream's buffer: one row per cycle, back-pressure without a skid buffer.
+    A ``start`` pulse begins a transfer. The read port's ``en`` is only raised when the row can move on,
+    and a synchronous read port holds its data while ``en`` is low, so the memory's own output register
+    is the stream's buffer: one row per cycle, back-pressure without a skid buffer.
+
+    With ``overlap``, a transfer may start as soon as the previous one has issued its last read (while
+    that row still waits in the output register), and its first read goes out in the start cycle, so
+    back-to-back transfers have no bubble. ``tag`` (``tag_width`` bits, sampled with each read) comes out
+    as ``rows_tag`` beside its row: per-row information that must not change under a held row.
+    ``issued`` is high when a read goes out; ``left`` counts reads still to issue.
     """
 
-    def __init__(self, addr_width: int, data_width: int, count_width: int = 16):
+    def __init__(self, addr_width: int, data_width: int, count_width: int = 16, tag_width: int = 0,
+                 overlap: bool = False):
+        self.overlap = overlap
         super().__init__({
             "start": In(1),
             "base": In(addr_width),
             "count": In(count_width),
             "busy": Out(1),
+            "left": Out(count_width),
+            "issued": Out(1),
             "rd_en": Out(1),
             "rd_addr": Out(addr_width),
             "rd_data": In(data_width),
+            "tag": In(max(1, tag_width)),
+            "rows_tag": Out(max(1, tag_width)),
             "rows": Out(stream.Signature(data_width)),
         })
 
     def elaborate(self, platform):
         m = Module()
         pointer = Signal.like(self.base)
-        left = Signal.like(self.count)       # rows not yet read from the memory
+        left = self.left                    # rows not yet read from the memory
         holding = Signal()                  # rd_data holds a row not yet taken
         advance = ~holding | self.rows.ready
+        accepted = self.start & (left == 0) & (~holding if not self.overlap else 1)
+        first_now = accepted & advance & (self.count != 0) if self.overlap else 0
         m.d.comb += [
             self.rows.valid.eq(holding),
             self.rows.payload.eq(self.rd_data),
             self.rd_en.eq(advance),
-            self.rd_addr.eq(pointer),
+            self.rd_addr.eq(Mux(first_now, self.base, pointer)),
             self.busy.eq(holding | (left != 0)),
+            self.issued.eq(advance & ((left != 0) | first_now)),
         ]
+        with m.If(self.issued):
+            m.d.sync += self.rows_tag.eq(self.tag)
         with m.If(advance):
-            m.d.sync += holding.eq(left != 0)
+            m.d.sync += holding.eq((left != 0) | first_now)
             with m.If(left != 0):
                 m.d.sync += [pointer.eq(pointer + 1), left.eq(left - 1)]
-        with m.If(self.start & ~self.busy):
+        with m.If(first_now):
+            m.d.sync += [pointer.eq(self.base + 1), left.eq(self.count - 1)]
+        with m.Elif(accepted):
             m.d.sync += [pointer.eq(self.base), left.eq(self.count)]
         return m

@@ -10,8 +10,8 @@ their vectors were accepted, so the unit counts accepted and written rows and ke
 "done at count N, signal S" marks. That way a signal never waits for later work to drain.
 """
 
-from amaranth import Module, Signal
-from amaranth.lib import stream, wiring
+from amaranth import Module, Signal, unsigned
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
@@ -46,15 +46,20 @@ class ExecUnit(wiring.Component):
         g = self.g
         instr = self.instr.payload
 
+        # Per activation row, decided when its read issues and carried beside it (the next MATMUL may
+        # start while this one's last row still waits for the array).
+        tag_layout = data.StructLayout({"acc_addr": unsigned(g.acc_addr_width), "accumulate": unsigned(1),
+                                        "new_tile": unsigned(1), "last": unsigned(1), "signal": unsigned(4)})
         m.submodules.w_reader = w_reader = RowReader(g.sp_addr_width, g.row_bits)
-        m.submodules.a_reader = a_reader = RowReader(g.sp_addr_width, g.row_bits)
+        m.submodules.a_reader = a_reader = RowReader(g.sp_addr_width, g.row_bits, tag_width=tag_layout.size,
+                                                     overlap=True)
         attach_reader(m, w_reader, self, "w_rd")
         attach_reader(m, a_reader, self, "a_rd")
         m.submodules.marks = marks = SyncFIFO(width=MARK_WIDTH + 4, depth=PENDING_MATMULS)
 
         is_weights = instr.op == Opcode.WEIGHTS
         w_free = ~w_reader.busy
-        a_free = ~a_reader.busy & marks.w_rdy
+        a_free = a_reader.left == 0
         m.d.comb += self.instr.ready.eq((is_weights & w_free) | (~is_weights & a_free))
         start = self.instr.valid & self.instr.ready
 
@@ -77,35 +82,56 @@ class ExecUnit(wiring.Component):
             m.d.sync += [w_active.eq(1), w_signal.eq(instr.signal)]
 
         # ---- activation engine
-        a_signal = Signal(4)
-        acc_ptr = Signal(g.acc_addr_width)
+        start_act = start & ~is_weights
+        acc_next = Signal(g.acc_addr_width)     # accumulator row of the next row to issue
+        first = Signal()                        # the next row to issue is its instruction's first
         accumulate = Signal()
-        first = Signal()             # the next vector is the instruction's first
         new_weights = Signal()
-        accepted = Signal(MARK_WIDTH)
-        written = Signal(MARK_WIDTH)
-        a_left = Signal(16)
-        act = self.act.payload
+        signal = Signal(4)
+        tag_now = tag_layout(a_reader.tag)
+        with m.If(start_act):
+            m.d.comb += [tag_now.acc_addr.eq(instr.acc), tag_now.accumulate.eq((instr.flags & Flag.ACCUMULATE).any()),
+                         tag_now.new_tile.eq((instr.flags & Flag.NEW_WEIGHTS).any()), tag_now.last.eq(instr.rows == 1),
+                         tag_now.signal.eq(instr.signal)]
+            m.d.sync += [
+                acc_next.eq(instr.acc + a_reader.issued), first.eq(~a_reader.issued),
+                accumulate.eq((instr.flags & Flag.ACCUMULATE).any()),
+                new_weights.eq((instr.flags & Flag.NEW_WEIGHTS).any()), signal.eq(instr.signal),
+            ]
+        with m.Else():
+            m.d.comb += [tag_now.acc_addr.eq(acc_next), tag_now.accumulate.eq(accumulate),
+                         tag_now.new_tile.eq(first & new_weights), tag_now.last.eq(a_reader.left == 1),
+                         tag_now.signal.eq(signal)]
+            with m.If(a_reader.issued):
+                m.d.sync += [acc_next.eq(acc_next + 1), first.eq(0)]
         m.d.comb += [
-            a_reader.start.eq(start & ~is_weights),
+            a_reader.start.eq(start_act),
             a_reader.base.eq(instr.sp),
             a_reader.count.eq(instr.rows),
-            self.act.valid.eq(a_reader.rows.valid),
-            act.data.eq(a_reader.rows.payload[:g.rows * g.input_width]),
-            act.acc_addr.eq(acc_ptr),
-            act.accumulate.eq(accumulate),
-            act.new_tile.eq(first & new_weights),
-            a_reader.rows.ready.eq(self.act.ready),
         ]
+
+        row = tag_layout(a_reader.rows_tag)
+        needs_mark = row.last & (row.signal != 0)
+        act = self.act.payload
+        m.d.comb += [
+            self.act.valid.eq(a_reader.rows.valid & (~needs_mark | marks.w_rdy)),
+            act.data.eq(a_reader.rows.payload[:g.rows * g.input_width]),
+            act.acc_addr.eq(row.acc_addr),
+            act.accumulate.eq(row.accumulate),
+            act.new_tile.eq(row.new_tile),
+            a_reader.rows.ready.eq(self.act.ready & (~needs_mark | marks.w_rdy)),
+        ]
+        accepted = Signal(MARK_WIDTH)
+        written = Signal(MARK_WIDTH)
         fired = self.act.valid & self.act.ready
         with m.If(fired):
-            m.d.sync += [acc_ptr.eq(acc_ptr + 1), first.eq(0), accepted.eq(accepted + 1), a_left.eq(a_left - 1)]
+            m.d.sync += accepted.eq(accepted + 1)
         with m.If(self.row_written):
             m.d.sync += written.eq(written + 1)
         # The last vector of a signalling MATMUL leaves a mark: done when ``written`` reaches it.
         m.d.comb += [
-            marks.w_en.eq(fired & (a_left == 1) & (a_signal != 0)),
-            marks.w_data.eq((accepted + 1)[:MARK_WIDTH] | (a_signal << MARK_WIDTH)),
+            marks.w_en.eq(fired & needs_mark),
+            marks.w_data.eq((accepted + 1)[:MARK_WIDTH] | (row.signal << MARK_WIDTH)),
         ]
         mark = marks.r_data[:MARK_WIDTH]
         reached = marks.r_rdy & ~(written - mark)[MARK_WIDTH - 1]      # written - mark >= 0 (modular)
@@ -114,12 +140,6 @@ class ExecUnit(wiring.Component):
             self.done2.eq(reached),
             self.done2_signal.eq(marks.r_data[MARK_WIDTH:]),
         ]
-        with m.If(start & ~is_weights):
-            m.d.sync += [
-                a_signal.eq(instr.signal), acc_ptr.eq(instr.acc), first.eq(1), a_left.eq(instr.rows),
-                accumulate.eq((instr.flags & Flag.ACCUMULATE).any()),
-                new_weights.eq((instr.flags & Flag.NEW_WEIGHTS).any()),
-            ]
 
         m.d.comb += self.busy.eq(w_reader.busy | a_reader.busy | marks.r_rdy | self.core_busy)
         return m
