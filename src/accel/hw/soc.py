@@ -162,9 +162,7 @@ class Accelerator(wiring.Component):
 
         # ---- scratchpad ports
         sp_write = sp.write_port()
-        for unit_port in (("execute", ex, "w_rd"), ("execute", ex, "a_rd"), ("store", store, "sp_rd"),
-                          ("net", nu, "sp_rd")):
-            _, block, prefix = unit_port
+        for block, prefix in ((ex, "w_rd"), (ex, "a_rd"), (store, "sp_rd"), (nu, "sp_rd")):
             port = sp.read_port()
             m.d.comb += [port.en.eq(getattr(block, f"{prefix}_en")), port.addr.eq(getattr(block, f"{prefix}_addr")),
                          getattr(block, f"{prefix}_data").eq(port.data)]
