@@ -169,11 +169,7 @@ def sim_core_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     table.add_row("compute cycles", f"{result['compute_cycles']:,}")
     table.add_row("total cycles (incl. first load, read-back)", f"{result['total_cycles']:,}")
     table.add_row("MAC utilization (compute phase)", f"{result['utilization']:.1%}")
-    table.add_row("simulation speed", f"{result['cycles_per_second']:,.0f} cycles/s")
-    table.add_row("build directory", str(build.directory))
-    if waves:
-        table.add_row("waveform", str(build.waves_file("run_gemm")))
-    console.print(table)
+    print_run_table(table, result, build, "run_gemm")
 
 
 def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
@@ -203,10 +199,15 @@ def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
                       f"{c[f'{unit}_busy'] / r['cycles']:.1%} / {c[f'{unit}_wait'] / r['cycles']:.1%}")
     table.add_row("array stalled (vector waits for weights)", f"{c['array_stall']:,} cycles")
     table.add_row("HBM bursts read / written", f"{c['hbm_reads']:,} / {c['hbm_writes']:,}")
-    table.add_row("simulation speed", f"{r['cycles_per_second']:,.0f} cycles/s")
+    print_run_table(table, r, build, "run_soc_gemm")
+
+
+def print_run_table(table: Table, result: dict, build, testcase: str) -> None:
+    """The rows every simulation table ends with (speed, build directory, waveform), then print it."""
+    table.add_row("simulation speed", f"{result['cycles_per_second']:,.0f} cycles/s")
     table.add_row("build directory", str(build.directory))
-    if waves:
-        table.add_row("waveform", str(build.waves_file("run_soc_gemm")))
+    if build.waves:
+        table.add_row("waveform", str(build.waves_file(testcase)))
     console.print(table)
 
 
@@ -239,11 +240,7 @@ def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int,
     for name in ("tx_packets", "tx_replays", "tx_naks", "tx_timeouts", "tx_credit_stalls", "rx_crc_errors",
                  "rx_dropped", "rx_framing_errors", "ctrl_errors"):
         table.add_row(name, f"{c[name]:,}")
-    table.add_row("simulation speed", f"{r['cycles_per_second']:,.0f} cycles/s")
-    table.add_row("build directory", str(build.directory))
-    if waves:
-        table.add_row("waveform", str(build.waves_file("run_traffic")))
-    console.print(table)
+    print_run_table(table, r, build, "run_traffic")
 
 
 def split_names(ctx, param, values) -> tuple[str, ...]:

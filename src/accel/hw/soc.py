@@ -28,6 +28,7 @@ from .hbm.controller import HbmController
 from .net.link import LinkLane, count
 from .net.node import NetworkNode
 from .net.packet import NetFormat
+from .ports import forward_ports
 
 CSR_ADDR_WIDTH = 8
 IRQ_DONE, IRQ_ERROR = 1, 2
@@ -274,15 +275,7 @@ class AcceleratorRing(wiring.Component):
             m.submodules[f"chip{i}"] = chip
             chips.append(chip)
             m.d.comb += chip.node_id.eq(i)
-            port = getattr(self, f"c{i}")
-            for name, member in port.signature.members.items():
-                ours, theirs = getattr(port, name), getattr(chip, name)
-                if member.is_port:
-                    m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)
-                elif member.flow == In:
-                    wiring.connect(m, wiring.flipped(ours), theirs)
-                else:
-                    wiring.connect(m, theirs, wiring.flipped(ours))
+            forward_ports(m, getattr(self, f"c{i}"), chip)
         for i in range(n):
             a, b = chips[i], chips[(i + 1) % n]
             for tx, rx in ((a.east_tx, b.west_rx), (b.west_tx, a.east_rx)):

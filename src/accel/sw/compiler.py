@@ -21,12 +21,12 @@ of ``cols`` int8 results.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .geometry import Geometry
-from .isa import Flag, Instruction, Opcode, Unit, units_mask
+from .isa import UNIT_OF, Flag, Instruction, Opcode, Unit, units_mask
 
 
 #: Weight tiles that may be loaded ahead of the array (each takes ``rows`` scratchpad rows).
@@ -220,7 +220,7 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
         group.append(Instruction(Opcode.LOAD, hbm=plan.w_segment(kt, nt), sp=wbuf[t % B], rows=R,
                                  signal=units_mask([Unit.EXEC]), comment=f"W tile k{kt} n{nt}"))
         if t >= B:
-            group[0] = _with(group[0], wait=units_mask([Unit.EXEC]))
+            group[0] = replace(group[0], wait=units_mask([Unit.EXEC]))
         load.extend(group)
 
         o = j * Nt + nt
@@ -248,12 +248,6 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
     return program
 
 
-def _with(instruction: Instruction, **changes) -> Instruction:
-    from dataclasses import replace
-
-    return replace(instruction, **changes)
-
-
 def interleave(streams: list[list[Instruction]]) -> list[Instruction]:
     """Merge per-unit instruction lists (each in its own order) into the one stream the host sends.
 
@@ -267,7 +261,6 @@ def interleave(streams: list[list[Instruction]]) -> list[Instruction]:
     waits = [[0] * len(Unit) for _ in Unit]
 
     def unit_of(instruction):
-        from .isa import UNIT_OF
         return UNIT_OF[Opcode(instruction.op)]
 
     def ready(instruction) -> bool:

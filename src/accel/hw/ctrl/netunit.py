@@ -120,7 +120,7 @@ class NetUnit(wiring.Component):
                         m.d.sync += rx_full.eq(1)
                     with m.If(rx_left == 1):
                         m.d.sync += rx_phase.eq(0)
-        in_range = rx_addr < g.sp_rows if g.sp_rows < (1 << 16) else 1
+        in_range = rx_addr < g.sp_rows     # sp_rows < 2**16 (Geometry.check)
         write = self.sp_write
         m.d.comb += [
             write.valid.eq(rx_full & in_range),

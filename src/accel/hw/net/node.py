@@ -5,6 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from ...config import NetworkConfig
+from ..ports import forward_ports
 from .link import COUNTER_WIDTH, LinkEnd, LinkLane, stats_signature
 from .packet import VIRTUAL_CHANNELS, NetFormat
 from .router import RingRouter
@@ -70,13 +71,5 @@ class NetworkRing(wiring.Component):
             node = NetworkNode(self.config)
             m.submodules[f"node{i}"] = node
             m.d.comb += node.node_id.eq(i)
-            port = getattr(self, f"n{i}")
-            for name, member in port.signature.members.items():
-                ours, theirs = getattr(port, name), getattr(node, name)
-                if member.is_port:
-                    m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)
-                elif member.flow == In:
-                    wiring.connect(m, wiring.flipped(ours), theirs)
-                else:
-                    wiring.connect(m, theirs, wiring.flipped(ours))
+            forward_ports(m, getattr(self, f"n{i}"), node)
         return m
