@@ -1,6 +1,7 @@
 #!/usr/bin/tcsh -f
 # qflow options, written by accel from the config's flow section.
-# Synthesis: blifFanout buffers nets to at most {{max_latency_ps}} ps per gate at a {{output_load_ff}} fF output load.
+# Synthesis: accel's Yosys synthesis commands (synth.ys); blifFanout buffers nets to at most {{max_latency_ps}} ps per gate at a {{output_load_ff}} fF output load.
+set yosys_script = "{{yosys_script}}"
 set fanout_options = "-l {{max_latency_ps}} -c {{output_load_ff}}"
 # Placement: pad with fill cells to the target cell density (utilization), power stripes every {{stripe_pitch_um}} um.
 set initial_density = {{density}}

@@ -170,7 +170,8 @@ class NetworkConfig(_Section):
     """The chip-to-chip network interface: reliable links and a ring router (docs/network.md)."""
 
     topology: Literal["ring"] = Field("ring", description="how chips are connected (a bidirectional ring)")
-    nodes: int = Field(4, ge=2, le=256, description="chips on the ring (routing needs the ring size)")
+    nodes: int = Field(4, ge=1, le=256, description="chips on the ring (routing needs the ring size); 1: a "
+                       "single chip, the SoC then has no network interface and no links")
     ports: int = Field(2, ge=1, le=8, description="link ports per chip (a ring uses two: east and west)")
     node_id_width: int = Field(4, ge=1, le=8, description="bits of a node id in the packet header")
     flit_width: int = Field(32, ge=32, le=256, description="bits per flit on a link (a CRC-32 fits one flit)")
@@ -214,6 +215,16 @@ class NetworkConfig(_Section):
         return self
 
 
+class SocConfig(_Section):
+    """Sizes of the SoC's control path (docs/isa.md): the defaults favour overlap, a laid-out SoC wants
+    them small (each queue entry is a 128-bit instruction in flip-flops)."""
+
+    command_queue_depth: int = Field(16, ge=2, le=256,
+                                     description="instructions between the host port / fetch unit and decode")
+    unit_queue_depth: int = Field(4, ge=1, le=64, description="decoded instructions waiting per unit")
+    counter_width: int = Field(32, ge=8, le=32, description="bits of each performance counter (they wrap)")
+
+
 class FlowConfig(_Section):
     """The physical (RTL-to-GDS) flow of ``accel build``."""
 
@@ -243,6 +254,7 @@ class AccelConfig(_Section):
     clock: ClockConfig = ClockConfig()
     hbm: HbmConfig = HbmConfig()
     network: NetworkConfig = NetworkConfig()
+    soc: SocConfig = SocConfig()
     flow: FlowConfig = FlowConfig()
 
     def config_hash(self) -> str:

@@ -12,7 +12,7 @@ from amaranth import Shape
 from amaranth.back import verilog
 from amaranth.lib import wiring
 
-from .config import AccelConfig
+from .config import AccelConfig, ConfigError
 from .errors import LintError
 from .hw.core import ComputeCore
 from .hw.ctrl.axil import EXAMPLE_REGISTERS, AxiLiteRegisters
@@ -45,6 +45,9 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return HbmController(config.hbm)
     if top == "hbm_pc":
         return PseudoChannelController(config.hbm)
+    if top in ("net_node", "net_ring", "soc_ring") and config.network.nodes < 2:
+        raise ConfigError(f"network.nodes: top {top} needs a network of at least 2 chips, not "
+                          f"{config.network.nodes}")
     if top == "net_node":
         return NetworkNode(config.network)
     if top == "net_ring":

@@ -115,7 +115,7 @@ def bad_programs(g):
         (Instruction(Opcode.SEND, rows=1, node=0), E.BAD_NODE),
         (Instruction(Opcode.SEND, rows=1, node=g.nodes), E.BAD_NODE),
         (Instruction(Opcode.MATMUL, rows=1, flags=Flag.NEW_WEIGHTS), E.NO_WEIGHTS),
-    ]
+    ] + ([] if g.network else [(Instruction(Opcode.RECV, rows=1), E.BAD_NODE)])   # a single chip
 
 
 @cocotb.test(**TIMEOUT)

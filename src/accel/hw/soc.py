@@ -6,7 +6,8 @@ Chip ports: ``clk``/``rst``; ``axil__*`` (AXI4-Lite CSR port, see :data:`REGISTE
 
 Inside: the scratchpad (one write port shared by the LOAD unit and network arrivals, four read ports:
 weights, activations, STORE and SEND), the compute core with its accumulator memory, one request port
-per HBM pseudo-channel shared by the LOAD and STORE units, and 32-bit performance counters.
+per HBM pseudo-channel shared by the LOAD, STORE and fetch units, and performance counters. A single
+chip (``network.nodes: 1``) has no network interface, NET unit or link ports.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -35,7 +36,7 @@ IRQ_DONE, IRQ_ERROR = 1, 2
 HBM_LOAD, HBM_STORE, HBM_FETCH = 0, 1, 2      # request IDs on the HBM ports
 HBM_ID_WIDTH = 2
 
-#: Performance counters (32 bits, count from reset), at 0x40 + 4 * index.
+#: Performance counters (``soc.counter_width`` bits, count from reset and wrap), at 0x40 + 4 * index.
 COUNTERS = {
     "cycles": "clock cycles",
     "load_busy": "cycles the LOAD unit works on an instruction",
@@ -73,7 +74,6 @@ REGISTERS = [
     Register("fetch", 0x30, "push", 1, "any write starts fetching the program (waits while a fetch runs)"),
 ] + [Register(name, COUNTER_BASE + 4 * i, "ro", 32, text) for i, (name, text) in enumerate(COUNTERS.items())]
 REGISTER_OFFSETS = {r.name: r.offset for r in REGISTERS}
-COMMAND_QUEUE = 16      # instructions between the host port / fetch unit and decode
 
 
 def round_robin(m: Module, requests, last, name: str):
@@ -103,11 +103,12 @@ def chip_members(config: AccelConfig, with_node_id: bool = True) -> dict:
     for block in (controller, *controller.channels):
         block._MustUse__silence = True
     members.update(hbm_pin_members(controller))
-    for name in ("east", "west"):
-        members[f"{name}_tx"] = Out(LinkLane(fmt))
-        members[f"{name}_rx"] = In(LinkLane(fmt))
-    if with_node_id:
-        members["node_id"] = In(config.network.node_id_width)
+    if config.network.nodes > 1:      # a single chip has no network interface
+        for name in ("east", "west"):
+            members[f"{name}_tx"] = Out(LinkLane(fmt))
+            members[f"{name}_rx"] = In(LinkLane(fmt))
+        if with_node_id:
+            members["node_id"] = In(config.network.node_id_width)
     return members
 
 
@@ -123,15 +124,13 @@ class Accelerator(wiring.Component):
         fmt = NetFormat(config.network)
 
         m.submodules.csr = csr = AxiLiteRegisters(REGISTERS, CSR_ADDR_WIDTH)
-        m.submodules.commands = cp = CommandProcessor(g, COMMAND_QUEUE)
-        m.submodules.fetch = fetch = FetchUnit(g, COMMAND_QUEUE)
+        m.submodules.commands = cp = CommandProcessor(g)
+        m.submodules.fetch = fetch = FetchUnit(g)
         m.submodules.load = load = LoadUnit(g)
         m.submodules.execute = ex = ExecUnit(g, config)
         m.submodules.store = store = StoreUnit(g)
-        m.submodules.net_unit = nu = NetUnit(g, fmt)
         m.submodules.core = core = ComputeCore(config)
         m.submodules.hbm = hbm = HbmController(config.hbm, id_width=HBM_ID_WIDTH)
-        m.submodules.network = node = NetworkNode(config.network)
         m.submodules.scratchpad = sp = Memory(shape=g.row_bits, depth=g.sp_rows, init=[])
 
         # ---- host port
@@ -145,14 +144,17 @@ class Accelerator(wiring.Component):
             csr.irq_status_set.eq(Mux(cp.end_pulse, IRQ_DONE, 0) | Mux(cp.error, IRQ_ERROR, 0)),
             self.irq.eq((csr.irq_status & csr.irq_enable).any()),
             csr.error_pc.eq(cp.error_pc), csr.taken.eq(cp.taken), csr.ends.eq(cp.ends),
-            csr.node_id.eq(self.node_id),
             csr.geometry.eq(g.rows | g.cols << 8 | g.input_width << 16 | g.rows_per_burst << 24),
             csr.memories.eq(g.sp_rows | g.acc_rows << 16),
-            cp.node_id.eq(self.node_id),
         ]
+        if g.network:
+            m.submodules.net_unit = nu = NetUnit(g, fmt)
+            m.d.comb += [csr.node_id.eq(self.node_id), cp.node_id.eq(self.node_id)]
 
         # ---- command processor <-> units
-        units = {Unit.LOAD: load, Unit.EXEC: ex, Unit.STORE: store, Unit.NET: nu}
+        units = {Unit.LOAD: load, Unit.EXEC: ex, Unit.STORE: store}
+        if g.network:
+            units[Unit.NET] = nu
         for unit, block in units.items():
             name = unit.name.lower()
             wiring.connect(m, getattr(cp, f"{name}_instr"), block.instr)
@@ -163,19 +165,19 @@ class Accelerator(wiring.Component):
 
         # ---- scratchpad ports
         sp_write = sp.write_port()
-        for block, prefix in ((ex, "w_rd"), (ex, "a_rd"), (store, "sp_rd"), (nu, "sp_rd")):
+        readers = [(ex, "w_rd"), (ex, "a_rd"), (store, "sp_rd")] + ([(nu, "sp_rd")] if g.network else [])
+        for block, prefix in readers:
             port = sp.read_port()
             m.d.comb += [port.en.eq(getattr(block, f"{prefix}_en")), port.addr.eq(getattr(block, f"{prefix}_addr")),
                          getattr(block, f"{prefix}_data").eq(port.data)]
         # Network arrivals first (they are rare, and a blocked link blocks other chips too).
-        from_net = nu.sp_write.valid
-        m.d.comb += [
-            sp_write.en.eq(nu.sp_write.valid | load.sp_write.valid),
-            sp_write.addr.eq(Mux(from_net, nu.sp_write.payload.addr, load.sp_write.payload.addr)),
-            sp_write.data.eq(Mux(from_net, nu.sp_write.payload.data, load.sp_write.payload.data)),
-            nu.sp_write.ready.eq(1),
-            load.sp_write.ready.eq(~from_net),
-        ]
+        writers = ([nu.sp_write] if g.network else []) + [load.sp_write]
+        m.d.comb += [sp_write.en.eq(Cat(w.valid for w in writers).any()), writers[0].ready.eq(1)]
+        for earlier, writer in zip(writers, writers[1:]):
+            m.d.comb += writer.ready.eq(~earlier.valid)
+        for writer in reversed(writers):
+            with m.If(writer.valid):
+                m.d.comb += [sp_write.addr.eq(writer.payload.addr), sp_write.data.eq(writer.payload.data)]
 
         # ---- compute core
         wiring.connect(m, ex.weights, core.weights)
@@ -225,6 +227,16 @@ class Accelerator(wiring.Component):
             m.d.comb += inner.eq(outer) if member.flow == In else outer.eq(inner)
 
         # ---- network
+        if g.network:
+            self.connect_network(m, nu)
+
+        # ---- performance counters
+        self.count_events(m, csr, cp, load, ex, store, nu if g.network else None, core)
+        return m
+
+    def connect_network(self, m: Module, nu: NetUnit):
+        """The network interface between the NET unit and the chip's east/west links."""
+        m.submodules.network = node = NetworkNode(self.config.network)
         m.d.comb += [node.node_id.eq(self.node_id), nu.node_id.eq(self.node_id)]
         wiring.connect(m, nu.inject, node.inject)
         wiring.connect(m, node.eject, nu.eject)
@@ -233,12 +245,14 @@ class Accelerator(wiring.Component):
         for name in ("east_rx", "west_rx"):
             wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(node, name))
 
-        # ---- performance counters
-        counters = {name: Signal(32, name=f"count_{name}") for name in COUNTERS}
+    def count_events(self, m: Module, csr, cp, load, ex, store, nu, core):
+        """Performance counters (``soc.counter_width`` bits, wrapping); the NET ones stay 0 on a single chip."""
+        g = self.geometry
+        counters = {name: Signal(g.counter_width, name=f"count_{name}") for name in COUNTERS}
         act_fire = core.act.valid & core.act.ready
         events = {
             "cycles": 1,
-            "load_busy": load.busy, "exec_busy": ex.busy, "store_busy": store.busy, "net_busy": nu.busy,
+            "load_busy": load.busy, "exec_busy": ex.busy, "store_busy": store.busy,
             "load_wait": cp.waiting[Unit.LOAD], "exec_wait": cp.waiting[Unit.EXEC],
             "store_wait": cp.waiting[Unit.STORE], "net_wait": cp.waiting[Unit.NET],
             "array_active": act_fire, "array_stall": core.act.valid & ~core.act.ready,
@@ -248,11 +262,13 @@ class Accelerator(wiring.Component):
             count(m, counters[name], event)
         with m.If(act_fire):
             m.d.sync += counters["macs"].eq(counters["macs"] + g.rows * g.cols)
-        m.d.comb += [counters["net_sent_rows"].eq(nu.sent_rows), counters["net_received_rows"].eq(nu.received_rows),
-                     counters["net_dropped_rows"].eq(nu.rx_dropped)]
+        if nu is not None:
+            count(m, counters["net_busy"], nu.busy)
+            m.d.comb += [counters["net_sent_rows"].eq(nu.sent_rows),
+                         counters["net_received_rows"].eq(nu.received_rows),
+                         counters["net_dropped_rows"].eq(nu.rx_dropped)]
         for name, counter in counters.items():
             m.d.comb += getattr(csr, name).eq(counter)
-        return m
 
 
 class AcceleratorRing(wiring.Component):

@@ -88,7 +88,10 @@ class Chip:
 
     def load_program(self, program: list[Instruction]) -> None:
         """Write ``program`` into HBM for the fetch unit (``burst_bits // 128`` instructions a burst)."""
-        per_burst = self.g.burst_bits // INSTRUCTION_BITS
+        per_burst = self.g.instructions_per_burst
+        if self.program_base + -(-len(program) // per_burst) > self.g.hbm_bursts:
+            raise ProgramError(f"a program of {len(program)} instructions does not fit the upper half of HBM "
+                               f"({self.g.hbm_bursts // 2} bursts)")
         image: dict[int, int] = {}
         for index, instruction in enumerate(program):
             address = self.program_base + index // per_burst
@@ -126,7 +129,8 @@ class Chip:
         status = await self.read("status")
         after = await self.counters()
         result = RunResult(self.tb.cycle - start, status, Error(status >> 4 & 0xF), await self.read("error_pc"),
-                           {name: (after[name] - before[name]) % (1 << 32) for name in COUNTERS})
+                           {name: (after[name] - before[name]) % (1 << self.g.counter_width)
+                            for name in COUNTERS})
         if not irq:
             raise ProgramError(f"{self.prefix or 'chip'}: no interrupt within {timeout_cycles} cycles "
                                f"(status {status:#x}, taken {await self.read('taken')}, ends {ends})")
@@ -137,6 +141,9 @@ class Chip:
 
     async def gemm(self, plan: GemmPlan, a, w, **kwargs):
         """Write A and W, run the plan's program, return (int8 result, RunResult)."""
+        if plan.hbm_end > self.program_base:
+            raise ProgramError(f"the GEMM's tensors need {plan.hbm_end} HBM bursts; programs start at burst "
+                               f"{self.program_base} (half of hbm: raise hbm.rows or hbm.columns)")
         self.write_hbm(plan.hbm_image(a, w))
         result = await self.run(plan.program, **kwargs)
         return plan.read_output(self.read_hbm), result
@@ -155,7 +162,7 @@ class SocTB(TB):
         for chip in self.chips:
             for device in chip.hbm:
                 device.signal("dfi_rddata_valid").value = 0
-        if self.manifest.get("block") != "soc_ring":
+        if self.manifest.get("block") != "soc_ring" and self.geometry.network:
             self.dut.node_id.value = 0
             for name in ("east_rx", "west_rx"):
                 for port in ("valid", "sop", "data", "ctrl_valid", "ctrl"):

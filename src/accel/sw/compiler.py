@@ -182,6 +182,9 @@ def plan_gemm(geometry: Geometry, M: int, K: int, N: int, requant: Requant = Req
                            f"for weights; "
                            f"the scratchpad has {g.sp_rows - sp_reserved} (memory.scratchpad_rows)")
     plan = GemmPlan(g, M, K, N, requant, mb, hbm_base, sp_reserved)
+    if plan.hbm_end > g.hbm_bursts:
+        raise CompileError(f"GEMM {M}x{K}x{N} needs {plan.hbm_end - hbm_base} HBM bursts from burst {hbm_base}, "
+                           f"HBM holds {g.hbm_bursts} (hbm.rows, hbm.columns, banks and channels)")
     plan.program = emit_gemm(plan)
     return plan
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import AccelConfig, ConfigError
+from .isa import INSTRUCTION_BITS
 
 
 def bits_for(count: int) -> int:
@@ -34,6 +35,9 @@ class Geometry:
     node_id_width: int
     flit_width: int
     max_payload_flits: int
+    command_queue_depth: int = 16
+    unit_queue_depth: int = 4
+    counter_width: int = 32
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Geometry":
@@ -45,7 +49,9 @@ class Geometry:
             sp_rows=config.memory.scratchpad_rows, acc_rows=config.memory.accumulator_rows,
             burst_bits=hbm.data_width * hbm.resolved_burst_length(), channels=hbm.pseudo_channels,
             channel_addr_width=AddressMap.from_config(hbm).width, nodes=net.nodes,
-            node_id_width=net.node_id_width, flit_width=net.flit_width, max_payload_flits=net.max_payload_flits)
+            node_id_width=net.node_id_width, flit_width=net.flit_width, max_payload_flits=net.max_payload_flits,
+            command_queue_depth=config.soc.command_queue_depth, unit_queue_depth=config.soc.unit_queue_depth,
+            counter_width=config.soc.counter_width)
         geometry.check()
         return geometry
 
@@ -57,7 +63,13 @@ class Geometry:
         if self.rows_per_burst < 1:
             raise ConfigError(f"hbm.data_width: a burst of {self.burst_bits} bits cannot hold one scratchpad "
                               f"row of {self.row_bits} bits (max(array.rows, array.cols) x input_width)")
-        if self.rows_per_packet < 1:
+        if self.instructions_per_burst < 1:
+            raise ConfigError(f"hbm.data_width: a burst of {self.burst_bits} bits cannot hold one 128-bit "
+                              f"instruction (the fetch unit reads programs from HBM)")
+        if self.command_queue_depth < self.instructions_per_burst:
+            raise ConfigError(f"soc.command_queue_depth: the fetch unit needs room for one burst of "
+                              f"{self.instructions_per_burst} instructions, not {self.command_queue_depth}")
+        if self.network and self.rows_per_packet < 1:
             raise ConfigError(f"network.max_payload_flits: a packet must carry an address flit and one row "
                               f"({1 + self.flits_per_row} flits), not {self.max_payload_flits}")
         if self.hbm_addr_width > 32:
@@ -75,6 +87,15 @@ class Geometry:
         return self.burst_bits // self.row_bits
 
     @property
+    def network(self) -> bool:
+        """A single chip (``network.nodes: 1``) has no network interface."""
+        return self.nodes > 1
+
+    @property
+    def instructions_per_burst(self) -> int:
+        return self.burst_bits // INSTRUCTION_BITS
+
+    @property
     def flits_per_row(self) -> int:
         return -(-self.row_bits // self.flit_width)
 
@@ -89,6 +110,11 @@ class Geometry:
     @property
     def hbm_addr_width(self) -> int:
         return self.channel_addr_width + self.channel_bits
+
+    @property
+    def hbm_bursts(self) -> int:
+        """HBM capacity in bursts (all pseudo-channels)."""
+        return 1 << self.hbm_addr_width
 
     @property
     def sp_addr_width(self) -> int:

@@ -67,7 +67,7 @@ class Error(IntEnum):
     BAD_DEPENDENCY = 2    # waits/signals its own unit, or a NOP/FENCE/END with dependencies
     SP_RANGE = 3          # scratchpad rows outside the scratchpad, or zero rows
     ACC_RANGE = 4         # accumulator rows outside the accumulator memory
-    BAD_NODE = 5          # SEND to this chip or to a node not on the ring
+    BAD_NODE = 5          # SEND to this chip or to a node not on the ring; SEND/RECV on a single chip
     WEIGHTS_UNUSED = 6    # WEIGHTS while the previous tile has not been switched in
     NO_WEIGHTS = 7        # MATMUL NEW_WEIGHTS with no tile loaded
     TOKENS_LEFT = 8       # END with dependency tokens nobody took (the program's waits and signals differ)

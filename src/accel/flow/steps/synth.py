@@ -1,7 +1,8 @@
 """synth: Yosys to the PDK's cells (techmap, dfflibmap, abc with the Liberty), then fanout buffering.
 
-Runs qflow's synthesize.sh, which writes and runs the Yosys script (synth, dfflibmap -liberty,
-abc -liberty, flatten, rename -enumerate so net names are plain identifiers), post-processes the BLIF and
+Runs qflow's synthesize.sh, which writes and runs the Yosys script (our flows/qflow/synth.ys: synth
+-flatten and hidden hierarchical names; then qflow's dfflibmap -liberty, abc -liberty, rename -enumerate
+so net names are plain identifiers), post-processes the BLIF and
 iterates blifFanout until no gate drives more than the configured latency; then writes the gate-level
 Verilog (.rtlnopwr.v) and SPICE (.spc) netlists.
 """
@@ -12,7 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError
+from ..step import FlowContext, Step, StepError, render_template
 from .qflow import make_project, run_stage
 
 
@@ -30,7 +31,7 @@ def count_cells(netlist: Path, areas: dict[str, float], skip: tuple[str, ...] = 
 class Synth(Step):
     name = "synth"
     tools = ("yosys", "qflow")
-    templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
+    templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh", "qflow/synth.ys")
     description = "Yosys + abc to the standard cells, blifFanout buffering"
 
     def inputs(self, ctx):
@@ -44,6 +45,7 @@ class Synth(Step):
         make_project(ctx, work)
         source = work / "source" / f"{ctx.top}.v"
         shutil.copy(ctx.output("elaborate", f"{ctx.top}.v"), source)
+        (work / "source" / "synth.ys").write_text(render_template("qflow/synth.ys", top=ctx.top))
         run_stage(ctx, work, log, "synthesize.sh", str(work), ctx.top, str(source),
                   stage_log="synth.log", step=self.name)
         netlist = work / "synthesis" / f"{ctx.top}.rtlnopwr.v"

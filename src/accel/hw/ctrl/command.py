@@ -16,7 +16,7 @@ instructions (units finish what they have) until reset, and reports the code and
 
 from amaranth import Array, Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFO
+from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
 from ...sw.geometry import Geometry
@@ -33,9 +33,9 @@ class CommandProcessor(wiring.Component):
     ``idle``, ``error``, ``error_code``, ``error_pc``, ``taken`` (instructions taken), ``ends`` (END
     completed), ``end_pulse``, ``waiting`` (per unit: an instruction waits for tokens)."""
 
-    def __init__(self, geometry: Geometry, command_depth: int = 16, unit_depth: int = 4):
+    def __init__(self, geometry: Geometry):
         self.g = geometry
-        self.command_depth, self.unit_depth = command_depth, unit_depth
+        self.command_depth = command_depth = geometry.command_queue_depth
         members = {
             "words": In(stream.Signature(WORD_BITS)),                  # from the CSR command register
             "fetched": In(stream.Signature(INSTRUCTION_BITS)),         # from the fetch unit
@@ -80,7 +80,10 @@ class CommandProcessor(wiring.Component):
         # ------------------------------------------------------------------ unit queues and scoreboard
         queues = []
         for unit in Unit:
-            fifo = SyncFIFO(width=INSTRUCTION_BITS, depth=self.unit_depth)
+            # A single chip has no NET unit: SEND/RECV fail decode, so its queue is empty (depth 0).
+            depth = g.unit_queue_depth if unit != Unit.NET or g.network else 0
+            # SyncFIFO cannot be 1 deep (zero-width pointers); the buffered FIFO then is one register.
+            fifo = (SyncFIFOBuffered if depth == 1 else SyncFIFO)(width=INSTRUCTION_BITS, depth=depth)
             m.submodules[f"{unit.name.lower()}_queue"] = fifo
             queues.append(fifo)
         tokens = [[Signal(TOKEN_WIDTH, name=f"tokens_{s.name.lower()}_to_{d.name.lower()}") for d in Unit]
@@ -145,7 +148,8 @@ class CommandProcessor(wiring.Component):
             m.d.comb += error.eq(Error.SP_RANGE)
         with m.Elif(uses_acc & ((instr.rows == 0) | ends_past(instr.acc, instr.rows, g.acc_rows))):
             m.d.comb += error.eq(Error.ACC_RANGE)
-        with m.Elif((op == Opcode.SEND) & ((instr.node >= g.nodes) | (instr.node == self.node_id))):
+        with m.Elif((op == Opcode.SEND) & ((instr.node >= g.nodes) | (instr.node == self.node_id))
+                    | (op == Opcode.RECV) & (g.nodes == 1)):
             m.d.comb += error.eq(Error.BAD_NODE)
         with m.Elif((op == Opcode.WEIGHTS) & tile_loaded):
             m.d.comb += error.eq(Error.WEIGHTS_UNUSED)

@@ -21,9 +21,9 @@ from .dma import LOAD_OUTSTANDING, channel_of
 
 
 class FetchUnit(wiring.Component):
-    def __init__(self, geometry: Geometry, queue_depth: int):
+    def __init__(self, geometry: Geometry):
         self.g = g = geometry
-        self.per_burst = g.burst_bits // INSTRUCTION_BITS
+        self.per_burst = g.instructions_per_burst
         members = {
             "start": In(stream.Signature(1)),         # a fetch request (the CSR write)
             "addr": In(32),
@@ -31,7 +31,7 @@ class FetchUnit(wiring.Component):
             "busy": Out(1),
             "req": Out(stream.Signature(g.hbm_addr_width)),
             "out": Out(stream.Signature(INSTRUCTION_BITS)),
-            "queue_free": In(range(queue_depth + 1)),   # free command-queue entries
+            "queue_free": In(range(g.command_queue_depth + 1)),   # free command-queue entries
         }
         for channel in range(g.channels):
             members[f"resp{channel}"] = In(stream.Signature(g.burst_bits))
