@@ -314,5 +314,43 @@ def export_orfs_cmd(config_file, outdir, platform, overrides):
         click.echo(f"wrote {path}")
 
 
+@main.group()
+def pdk():
+    """Process design kits: make what a PDK package lacks."""
+
+
+@pdk.command("characterize")
+@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("build/pdk/sky130hd"), show_default=True,
+              help="per-cell results and logs (a rerun keeps the cells already done)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="merged Liberty file  [default: the one accel ships, src/accel/flow/pdks/sky130hd/]")
+@click.option("--cells", default=None, metavar="A,B,...",
+              help="only these cells (names like nand2_1); the merge needs them all")
+@click.option("--force", is_flag=True, help="characterise again even if a cell's result is current")
+@click.option("--no-merge", is_flag=True, help="only characterise, do not write the merged Liberty")
+def pdk_characterize_cmd(workdir, output, cells, force, no_merge):
+    """Characterise the sky130_fd_sc_hd cells accel uses (tt, 1.8 V, 25 C) with lctime and ngspice,
+    cell by cell (resumable), and merge them into one Liberty file. Takes hours; see docs/flow.md."""
+    from .flow.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
+
+    chosen = CELLS
+    if cells:
+        names = [name.strip() for name in cells.split(",") if name.strip()]
+        unknown = sorted(set(names) - {cell.name for cell in CELLS})
+        if unknown:
+            fail(f"--cells: not in the characterised set: {', '.join(unknown)} "
+                 f"(known: {', '.join(cell.name for cell in CELLS)})", EXIT_CONFIG)
+        chosen = [cell for cell in CELLS if cell.name in names]
+    try:
+        runner = Characterizer(workdir)
+        runner.characterize(chosen, report=lambda line: console.print(line, highlight=False), force=force)
+        if not no_merge:
+            target = runner.merge(output or default_liberty())
+            console.print(f"wrote {target}")
+    except CharacterizeError as exc:
+        fail(str(exc), EXIT_FAILED)
+
+
 if __name__ == "__main__":
     main()

