@@ -352,5 +352,33 @@ def pdk_characterize_cmd(workdir, output, cells, force, no_merge):
         fail(str(exc), EXIT_FAILED)
 
 
+@pdk.command("check")
+@click.option("--liberty", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Liberty file to check  [default: the one accel ships]")
+@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("build/pdk/sky130hd/check"), show_default=True)
+@click.option("--stages", type=click.IntRange(1, 101), default=9, show_default=True)
+@click.option("--slew", "slew_ns", type=click.FloatRange(0.005, 2.0), default=0.1, show_default=True,
+              help="input slew, ns (20-80 %)")
+@click.option("--load", "load_pf", type=click.FloatRange(0.0, 1.0), default=0.01, show_default=True,
+              help="load on the last inverter, pF")
+def pdk_check_cmd(liberty, workdir, stages, slew_ns, load_pf):
+    """Time an inverter chain with OpenSTA from the Liberty and simulate it with ngspice; fail when they
+    differ by more than 10 %."""
+    from .flow.chain_check import inverter_chain_check
+    from .flow.characterize import CharacterizeError, default_liberty
+
+    liberty = liberty or default_liberty()
+    if not liberty.exists():
+        fail(f"{liberty}: no characterised library yet (accel pdk characterize)", EXIT_FAILED)
+    try:
+        result = inverter_chain_check(liberty, workdir, stages=stages, slew_ns=slew_ns, load_pf=load_pf)
+    except CharacterizeError as exc:
+        fail(str(exc), EXIT_FAILED)
+    console.print(result.table(), highlight=False)
+    if max(abs(e) for e in result.errors) > 0.10:
+        fail(f"OpenSTA and ngspice differ by more than 10 % (logs in {workdir})", EXIT_FAILED)
+
+
 if __name__ == "__main__":
     main()

@@ -265,6 +265,7 @@ class Characterizer:
     timeout_s: int = 7200
 
     def __post_init__(self):
+        self.workdir = self.workdir.resolve()      # lctime runs inside the cell's work directory
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "cells").mkdir(exist_ok=True)
         self.versions = tool_versions()
