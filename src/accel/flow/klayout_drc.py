@@ -1,0 +1,125 @@
+"""A KLayout DRC deck for sky130 routing: what placement and routing can break.
+
+Rules, for li1, met1..met5 and the cuts between them: minimum width, minimum spacing, minimum area of
+each routing layer; width, spacing and enclosure (by the layer below and above) of each cut. The values
+are read from the technology LEF of the sky130 package (``sky130_fd_sc_hd__nom.tlef``), whose comments name
+the SkyWater design rule each value implements (``# Met1 2``, ``# Via 4a``); :func:`rules` keeps that name
+as the rule's source, so a report says which SkyWater rule failed. Simplifications, stated so nobody
+mistakes this for sign-off DRC: wide-metal spacing (``Met1 3b``: 0.28 um next to wires wider than 3 um)
+is not checked, and an enclosure rule with two values (0.055 on one pair of sides, 0.085 on the other)
+is checked with the smaller value on all sides. The GDS layer numbers are SkyWater's layer map.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+#: SkyWater sky130 GDS layer/datatype of the drawing layers (sky130 layer map, "drawing" purpose).
+GDS_LAYERS = {
+    "li1": (67, 20), "mcon": (67, 44), "met1": (68, 20), "via": (68, 44), "met2": (69, 20),
+    "via2": (69, 44), "met3": (70, 20), "via3": (70, 44), "met4": (71, 20), "via4": (71, 44), "met5": (72, 20),
+}
+#: Cut layer -> (layer below, layer above).
+CUTS = {"mcon": ("li1", "met1"), "via": ("met1", "met2"), "via2": ("met2", "met3"), "via3": ("met3", "met4"),
+        "via4": ("met4", "met5")}
+
+
+@dataclass(frozen=True)
+class Rule:
+    layer: str
+    kind: str               # width, spacing, area, enclosure
+    value: float            # um (area: um^2)
+    source: str             # SkyWater rule name from the LEF comment
+    other: str = ""         # enclosure: the enclosing layer
+
+    @property
+    def name(self) -> str:
+        return f"{self.layer}.{self.kind}" + (f".{self.other}" if self.other else "")
+
+
+def rules(tech_lef: str) -> list[Rule]:
+    """The deck, from the technology LEF (see the module text)."""
+    found: list[Rule] = []
+    for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S):
+        layer, body = match.groups()
+        if layer not in GDS_LAYERS:
+            continue
+
+        def rule(kind: str, pattern: str, other: str = "", pick=min) -> None:
+            for line in body.splitlines():
+                code, _, comment = line.partition("#")
+                hit = re.match(pattern, code.strip())
+                if hit:
+                    values = [float(v) for v in hit.groups() if v is not None]
+                    found.append(Rule(layer, kind, pick(values), comment.strip() or "tech LEF", other))
+                    return
+
+        rule("width", r"WIDTH\s+([\d.]+)\s*;")
+        if layer in CUTS:
+            rule("spacing", r"SPACING\s+([\d.]+)\s*;")
+            below, above = CUTS[layer]
+            rule("enclosure", r"ENCLOSURE\s+BELOW\s+([\d.]+)\s+([\d.]+)\s*;", below)
+            rule("enclosure", r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)\s*;", above)
+        else:
+            table = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S)
+            if table:
+                # The plain rule stays in the LEF as a comment with its SkyWater name: "# SPACING 0.14 ; # Met1 2".
+                named = re.search(r"#\s*SPACING\s+[\d.]+\s*;\s*#\s*(.+)", body)
+                found.append(Rule(layer, "spacing", float(table.group(1)),
+                                  named.group(1).strip() if named else "SPACINGTABLE"))
+            rule("area", r"AREA\s+([\d.]+)\s*;")
+    # An enclosure of 0 (mcon by li1) is no rule.
+    return [r for r in found if not (r.kind == "enclosure" and r.value == 0)]
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    source: str
+    count: int
+    first: str              # where the first one is, um
+
+
+def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Violation]:
+    """Check the top cell of ``gds`` (flattened) against ``deck``; write ``report`` (JSON) if given."""
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.read(str(gds))
+    top = layout.top_cell()
+    dbu = layout.dbu
+
+    def region(name: str):
+        index = layout.find_layer(*GDS_LAYERS[name])
+        if index is None:
+            return kdb.Region()
+        return kdb.Region(top.begin_shapes_rec(index)).merged()
+
+    regions = {name: region(name) for name in GDS_LAYERS}
+    to_dbu = lambda um: int(round(um / dbu))            # noqa: E731
+    violations = []
+    for rule in deck:
+        shapes = regions[rule.layer]
+        if rule.kind == "width":
+            errors = shapes.width_check(to_dbu(rule.value))
+        elif rule.kind == "spacing":
+            errors = shapes.space_check(to_dbu(rule.value))
+        elif rule.kind == "area":
+            errors = shapes.with_area(0, int(rule.value / dbu / dbu), False)
+        else:   # enclosure: every cut inside the other layer by at least the value
+            outer = regions[rule.other]
+            errors = list(outer.enclosing_check(shapes, to_dbu(rule.value)).each()) + \
+                list((shapes - outer).each())
+        items = list(errors.each()) if hasattr(errors, "each") else errors
+        if items:
+            box = items[0].bbox()
+            violations.append(Violation(rule.name, rule.source, len(items),
+                                        f"({box.left * dbu:.3f}, {box.bottom * dbu:.3f})"))
+    if report is not None:
+        report.write_text(json.dumps({"gds": str(gds), "top": top.name,
+                                      "rules": [r.__dict__ | {"name": r.name} for r in deck],
+                                      "violations": [v.__dict__ for v in violations]}, indent=1))
+    return violations
