@@ -339,6 +339,9 @@ class Characterizer:
 
         def one(item):
             index, cell = item
+            if not force and self.done(cell):      # finished meanwhile by another run
+                report(f"[{index}/{len(cells)}] {cell.name}: done by another run, kept")
+                return
             report(f"[{index}/{len(cells)}] {cell.name}: characterising ...")
             seconds = self.run(cell)
             report(f"[{index}/{len(cells)}] {cell.name}: {seconds:.0f} s")
