@@ -65,6 +65,7 @@ def test_tech_directory_from_the_installed_pdk(tmp_path):
     lef = (out / "sky130hd.lef").read_text()
     assert lef.count("\nMACRO ") + lef.startswith("MACRO") == len(sky130.cell_names())
     assert lef.rstrip().endswith("END LIBRARY")
+    assert "PIN VGND" in lef and "PIN VNB" not in lef and "PIN VPB" not in lef     # body pins: wells, not routing
     shell = (out / "sky130hd.sh").read_text()
     assert "set flopcell=sky130_fd_sc_hd__dfxtp_1" in shell and "set route_layers=5" in shell
     assert "layer met4" in (out / "sky130hd.par").read_text()

@@ -78,7 +78,10 @@ def merged_cell_lef(pdk: Sky130Package, cells: list[str]) -> str:
                           text, re.M | re.S)
         if not match:
             raise CharacterizeError(f"{pdk.cell_file(cell, '.lef')}: no MACRO for {cell}")
-        macros.append(match.group(0))
+        # The body pins VPB/VNB sit on nwell/pwell: they connect through the wells and the tap cells, not
+        # through routing. qflow takes the first GROUND pin it meets for the ground net (VNB before VGND),
+        # and qrouter would try to wire them, so the routing view leaves them out.
+        macros.append(re.sub(r"^  PIN (VPB|VNB)\b.*?^  END \1\n", "", match.group(0), flags=re.M | re.S))
     return ('VERSION 5.7 ;\nNAMESCASESENSITIVE ON ;\nBUSBITCHARS "[]" ;\nDIVIDERCHAR "/" ;\n\n'
             + "\n\n".join(macros) + "\n\nEND LIBRARY\n")
 
