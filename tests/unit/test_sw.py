@@ -122,3 +122,26 @@ def test_geometry_refuses_what_the_soc_cannot_do():
         Geometry.from_config(load_config("default", ["hbm.pseudo_channels=3"]))
     with pytest.raises(ConfigError, match="max_payload_flits"):
         Geometry.from_config(load_config("default", ["network.max_payload_flits=1"]))
+    with pytest.raises(ConfigError, match="128-bit instruction"):
+        Geometry.from_config(load_config("default", ["hbm.data_width=16"]))       # 64-bit bursts
+    with pytest.raises(ConfigError, match="command_queue_depth"):
+        Geometry.from_config(load_config("default", ["soc.command_queue_depth=2", "hbm.data_width=128"]))
+    # A single chip needs no packet to hold a row: it has no network.
+    single = Geometry.from_config(load_config("default", ["network.nodes=1", "network.max_payload_flits=1"]))
+    assert not single.network and single.instructions_per_burst == 2
+
+
+def test_gemm_that_overflows_hbm_is_a_compile_error():
+    small = Geometry.from_config(load_config("soc-lite", ["hbm.rows=16", "hbm.columns=4"]))
+    assert small.hbm_bursts == 128
+    plan_gemm(small, 4, 2, 2)
+    with pytest.raises(CompileError, match="needs .* HBM bursts .* HBM holds 128"):
+        plan_gemm(small, 64, 8, 8)
+
+
+def test_network_tops_need_a_network():
+    from accel.rtl import build_component
+    config = load_config("default", ["network.nodes=1"])
+    for top in ("net_node", "net_ring", "soc_ring"):
+        with pytest.raises(ConfigError, match=f"top {top} needs a network"):
+            build_component(config, top)
