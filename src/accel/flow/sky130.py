@@ -176,3 +176,45 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
         lef=f"{TECH}.lef", tech_lef=f"{TECH}_tech.lef", spice=f"{TECH}.spice", liberty=f"{TECH}.lib",
         route_layers=len(layers)))
     return outdir
+
+
+#: GDS layer/datatype per routing layer: (drawing, pin, label), SkyWater's layer map.
+GDS_ROUTING = {"li1": (67, 20, 16, 5), "met1": (68, 20, 16, 5), "met2": (69, 20, 16, 5), "met3": (70, 20, 16, 5),
+               "met4": (71, 20, 16, 5), "met5": (72, 20, 16, 5)}
+GDS_CUTS = {"mcon": (67, 44), "via": (68, 44), "via2": (69, 44), "via3": (70, 44), "via4": (71, 44)}
+
+
+def klayout_layer_map() -> str:
+    """KLayout's LEF/DEF layer map for sky130: DEF/LEF layer and purpose -> GDS layer/datatype."""
+    rows = []
+    for name, (layer, drawing, pin, label) in GDS_ROUTING.items():
+        rows.append(f"{name} NET,SPNET,VIA,FILL,LEFOBS,OBS,BLOCKAGE {layer} {drawing}")
+        rows.append(f"{name} PIN,LEFPIN {layer} {pin}")
+        rows.append(f"NAME {name}/PIN {layer} {label}")
+    rows += [f"{name} VIA,NET,SPNET,LEFOBS,OBS,PIN,LEFPIN {layer} {datatype}"
+             for name, (layer, datatype) in GDS_CUTS.items()]
+    rows.append("DIEAREA ALL 235 4")
+    return "\n".join(rows) + "\n"
+
+
+def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | None = None) -> Path:
+    """The routed DEF as GDS with the real cell layouts (the cells' GDS replace their LEF abstracts)."""
+    import klayout.db as kdb
+
+    pdk = pdk or Sky130Package.find()
+    layer_map = gds.with_suffix(".map")
+    layer_map.write_text(klayout_layer_map())
+    options = kdb.LoadLayoutOptions()
+    lefdef = options.lefdef_config
+    lefdef.read_lef_with_def = False
+    lefdef.lef_files = [str(tech_dir / f"{TECH}_tech.lef"), str(tech_dir / f"{TECH}.lef")]
+    lefdef.macro_layout_files = [str(pdk.cell_file(name, ".gds")) for name in cell_names()]
+    lefdef.macro_resolution_mode = 2          # always the GDS layout, never the LEF abstract
+    lefdef.map_file = str(layer_map)
+    lefdef.produce_cell_outlines = False
+    layout = kdb.Layout()
+    layout.read(str(def_file), options)
+    partial = gds.with_suffix(".partial.gds")
+    layout.write(str(partial))
+    partial.replace(gds)
+    return gds
