@@ -51,7 +51,8 @@ def chain_verilog(cell: str, stages: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sta_delays(liberty: Path, cell: str, stages: int, slew_ns: float, load_pf: float, work: Path) -> tuple[float, float]:
+def sta_delays(liberty: Path, cell: str, stages: int, slew_ns: float, load_pf: float,
+               work: Path) -> tuple[float, float]:
     """OpenSTA's n0 -> n<stages> delay for the output rising and falling."""
     (work / "chain.v").write_text(chain_verilog(cell, stages))
     script = work / "chain.tcl"

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .sky130 import lef_layers, table_spacing
+
 #: SkyWater sky130 GDS layer/datatype of the drawing layers (sky130 layer map, "drawing" purpose).
 GDS_LAYERS = {
     "li1": (67, 20), "mcon": (67, 44), "met1": (68, 20), "via": (68, 44), "met2": (69, 20),
@@ -43,8 +45,7 @@ class Rule:
 def rules(tech_lef: str) -> list[Rule]:
     """The deck, from the technology LEF (see the module text)."""
     found: list[Rule] = []
-    for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S):
-        layer, body = match.groups()
+    for layer, body in lef_layers(tech_lef):
         if layer not in GDS_LAYERS:
             continue
 
@@ -64,11 +65,11 @@ def rules(tech_lef: str) -> list[Rule]:
             rule("enclosure", r"ENCLOSURE\s+BELOW\s+([\d.]+)\s+([\d.]+)\s*;", below)
             rule("enclosure", r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)\s*;", above)
         else:
-            table = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S)
-            if table:
+            spacing = table_spacing(body)
+            if spacing is not None:
                 # The plain rule stays in the LEF as a comment with its SkyWater name: "# SPACING 0.14 ; # Met1 2".
                 named = re.search(r"#\s*SPACING\s+[\d.]+\s*;\s*#\s*(.+)", body)
-                found.append(Rule(layer, "spacing", float(table.group(1)),
+                found.append(Rule(layer, "spacing", spacing,
                                   named.group(1).strip() if named else "SPACINGTABLE"))
             rule("area", r"AREA\s+([\d.]+)\s*;")
     # An enclosure of 0 (mcon by li1) is no rule.

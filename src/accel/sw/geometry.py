@@ -35,9 +35,9 @@ class Geometry:
     node_id_width: int
     flit_width: int
     max_payload_flits: int
-    command_queue_depth: int = 16
-    unit_queue_depth: int = 4
-    counter_width: int = 32
+    command_queue_depth: int
+    unit_queue_depth: int
+    counter_width: int
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Geometry":

@@ -35,11 +35,10 @@ class CommandProcessor(wiring.Component):
 
     def __init__(self, geometry: Geometry):
         self.g = geometry
-        self.command_depth = command_depth = geometry.command_queue_depth
         members = {
             "words": In(stream.Signature(WORD_BITS)),                  # from the CSR command register
             "fetched": In(stream.Signature(INSTRUCTION_BITS)),         # from the fetch unit
-            "queue_free": Out(range(command_depth + 1)),
+            "queue_free": Out(range(geometry.command_queue_depth + 1)),
             "node_id": In(geometry.node_id_width),
         }
         for unit in Unit:
@@ -61,7 +60,7 @@ class CommandProcessor(wiring.Component):
         g = self.g
 
         # ------------------------------------------------------------------ words -> instructions
-        m.submodules.commands = commands = SyncFIFO(width=INSTRUCTION_BITS, depth=self.command_depth)
+        m.submodules.commands = commands = SyncFIFO(width=INSTRUCTION_BITS, depth=g.command_queue_depth)
         held = Signal(WORD_BITS * (INSTRUCTION_WORDS - 1))
         word_index = Signal(range(INSTRUCTION_WORDS))
         last_word = word_index == INSTRUCTION_WORDS - 1
@@ -71,7 +70,7 @@ class CommandProcessor(wiring.Component):
             self.words.ready.eq(~last_word | (commands.w_rdy & ~self.fetched.valid)),
             commands.w_en.eq(self.fetched.valid | (self.words.valid & last_word)),
             commands.w_data.eq(Mux(self.fetched.valid, self.fetched.payload, Cat(held, self.words.payload))),
-            self.queue_free.eq(self.command_depth - commands.level),
+            self.queue_free.eq(g.command_queue_depth - commands.level),
         ]
         with m.If(self.words.valid & self.words.ready):
             m.d.sync += [held.eq(Cat(held[WORD_BITS:], self.words.payload)),
