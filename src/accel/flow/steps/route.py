@@ -54,7 +54,7 @@ class Route(Step):
         if not (def_file.exists() and rc_file.exists()):
             raise StepError(self.name, "qrouter wrote no routed DEF / delay file", log)
         netlist = work / "synthesis" / f"{ctx.top}.rtlnopwr.v"
-        cells, area, _ = count_cells(netlist, ctx.pdk.cell_areas, skip=(ctx.pdk.extra.get("fill_cell", "FILL"),))
+        cells, area, _ = count_cells(netlist, ctx.pdk.cell_areas, skip=(ctx.pdk.fill_cell,))
         width, height = def_die_area(def_file)
         return {
             "route__net__unrouted": unrouted,

@@ -53,8 +53,8 @@ class Synth(Step):
             if not produced.exists():
                 raise StepError(self.name, f"synthesis produced no {produced.name}", log)
         cells, area, counts = count_cells(netlist, ctx.pdk.cell_areas)
-        flops = sum(n for cell, n in counts.items() if cell.startswith("DFF"))
-        buffers = sum(n for cell, n in counts.items() if cell.startswith(("BUF", "CLKBUF")))
+        flops = sum(n for cell, n in counts.items() if ctx.pdk.cells[cell].sequential)
+        buffers = sum(n for cell, n in counts.items() if ctx.pdk.cells[cell].buffer)
         return {
             "synth__design__instance__count": cells,
             "synth__design__instance__area": round(area, 2),

@@ -1,0 +1,111 @@
+"""Well taps for libraries whose cells have none (sky130_fd_sc_hd): fill cells become tap cells.
+
+sky130_fd_sc_hd cells tie neither the n-well nor the substrate; ``tapvpwrvgnd_1`` does, and every cell
+must be near one (latch-up). qflow's placement has no tap insertion, but it pads every row with fill
+and decap cells (the configured utilization), so after placement :func:`insert_taps` turns fill cells
+into a tap plus smaller fill, spaced so that no point of a row is more than half the tap pitch from a
+tap. The tap cell is one site wide, like ``fill_1``, so nothing moves. A row without a fill cell where
+a tap is needed is an error naming the row (lower ``flow.utilization``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COMPONENT = re.compile(r"^- (\S+) (\S+) \+ (PLACED|FIXED) \( (-?\d+) (-?\d+) \) (\w+) ;$")
+
+
+class TapError(ValueError):
+    pass
+
+
+@dataclass
+class Component:
+    name: str
+    cell: str
+    status: str
+    x: int
+    y: int
+    orient: str
+
+    def line(self) -> str:
+        return f"- {self.name} {self.cell} + {self.status} ( {self.x} {self.y} ) {self.orient} ;"
+
+
+def fill_sizes(sites: int, available: tuple[int, ...]) -> list[int]:
+    """Fill cells (in sites, largest first) that cover ``sites`` exactly."""
+    sizes = []
+    for size in sorted(available, reverse=True):
+        while sites >= size:
+            sizes.append(size)
+            sites -= size
+    if sites:
+        raise TapError(f"no fill cells cover {sites} site(s) (have {available})")
+    return sizes
+
+
+def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, tap_cell: str,
+                fill_prefixes: tuple[str, ...], fill_cell: str) -> tuple[str, dict]:
+    """Replace fill cells by taps in a placed DEF. Distances in DEF units; ``widths``: cell -> width.
+
+    ``fill_prefixes``: the cells that may become taps (fill, decap); ``fill_cell``: the prefix of the
+    fill cells that pad what is left (``<fill_cell><sites>``, sizes from ``widths``). Returns the new DEF
+    and metrics: taps inserted and the largest distance from any row point to its nearest tap."""
+    lines = def_text.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("COMPONENTS "))
+        end = next(i for i, line in enumerate(lines) if line.startswith("END COMPONENTS"))
+    except StopIteration:
+        raise TapError("the DEF has no COMPONENTS section") from None
+    components = []
+    for line in lines[start + 1:end]:
+        match = COMPONENT.match(line.strip())
+        if not match:
+            raise TapError(f"cannot read the DEF component line {line.strip()!r}")
+        name, cell, status, x, y, orient = match.groups()
+        components.append(Component(name, cell, status, int(x), int(y), orient))
+    for component in components:
+        if component.cell not in widths:
+            raise TapError(f"cell {component.cell} of {component.name} is not in the LEF")
+    fills = {int(cell[len(fill_cell):]) for cell in widths
+             if cell.startswith(fill_cell) and cell[len(fill_cell):].isdigit()}
+    rows: dict[int, list[Component]] = {}
+    for component in components:
+        rows.setdefault(component.y, []).append(component)
+
+    half = pitch // 2
+    taps, worst, out = 0, 0, []
+    for y, row in sorted(rows.items()):
+        row.sort(key=lambda c: c.x)
+        left, right = row[0].x, max(c.x + widths[c.cell] for c in row)
+        candidates = [c for c in row if c.cell.startswith(fill_prefixes) and c.cell != tap_cell]
+        chosen, covered = [], left                       # everything left of `covered` is near a tap
+        while covered < right:
+            # The rightmost fill cell that still leaves no gap, and that covers something new.
+            usable = [c for c in candidates if covered - site - half < c.x <= covered + half and c not in chosen]
+            if not usable:
+                raise TapError(f"row at y={y}: no fill cell within {half} DEF units of x={covered} to turn "
+                               f"into a well tap (lower flow.utilization)")
+            best = max(usable, key=lambda c: c.x)
+            chosen.append(best)
+            covered = best.x + site + half
+        positions = sorted(c.x for c in chosen)
+        for component in chosen:
+            sites = widths[component.cell] // site
+            rest = fill_sizes(sites - 1, tuple(sorted(fills))) if sites > 1 else []
+            row.remove(component)
+            row.append(Component(f"{component.name}_tap", tap_cell, component.status, component.x, y,
+                                 component.orient))
+            x = component.x + site
+            for index, size in enumerate(rest):
+                row.append(Component(f"{component.name}_fill{index}", f"{fill_cell}{size}", component.status,
+                                     x, y, component.orient))
+                x += size * site
+            taps += 1
+        gaps = [positions[0] - left] + [(b - a - site) / 2 for a, b in zip(positions, positions[1:])]
+        gaps.append(right - positions[-1] - site)
+        worst = max(worst, max(gaps))
+        out.extend(sorted(row, key=lambda c: c.x))
+    text = "\n".join(lines[:start] + [f"COMPONENTS {len(out)} ;"] + [c.line() for c in out] + lines[end:])
+    return text + ("\n" if def_text.endswith("\n") else ""), {"taps": taps, "worst_distance": worst}
