@@ -139,24 +139,10 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
     l2n.connect(regions[CONNECTIONS[-1]])
     l2n.extract_netlist()
 
-    def probe(layer: str, x: float, y: float):
-        net = l2n.probe_net(regions[layer], kdb.DPoint(x, y))
-        return None if net is None else net.expanded_name()
-
     units, placed = def_placements(def_file.read_text(errors="replace"))
     macros = lef_pins(lef.read_text(errors="replace"))
-    members: dict[str, set] = {}          # netlist net -> layout nets
-    carried: dict[str, set] = {}          # layout net -> netlist nets
     result = ConnectivityResult()
-
-    def record(net: str, where: str, layout_net) -> None:
-        result.pins += 1
-        if layout_net is None:
-            result.opens.append(f"{where} (net {net}): no metal at the pin")
-            return
-        members.setdefault(net, set()).add(layout_net)
-        carried.setdefault(layout_net, set()).add(net)
-
+    probes: list[tuple[str, str, str, float, float]] = []        # (netlist net, where, layer, x, y)
     for name, (cell, pins) in netlist_instances(netlist.read_text(errors="replace")).items():
         if name not in placed:
             result.opens.append(f"{name} ({cell}): in the netlist but not placed in the DEF")
@@ -164,19 +150,45 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
         _, x, y, orient = placed[name]
         width, height, shapes = macros[cell]
         for pin, net in pins.items():
-            if pin not in shapes or not net:
-                continue
-            layer, rect = shapes[pin]
-            record(net, f"{name}/{pin}", probe(layer, *pin_point(rect, width, height, x, y, orient)))
+            if pin in shapes and net:
+                layer, rect = shapes[pin]
+                probes.append((net, f"{name}/{pin}", layer, *pin_point(rect, width, height, x, y, orient)))
     for name, (cell, x, y, orient) in placed.items():             # rails of every cell, fill and taps too
         width, height, shapes = macros[cell]
-        for pin, net in ((power, power), (ground, ground)):
+        for pin in (power, ground):
             if pin in shapes:
                 layer, rect = shapes[pin]
-                record(net, f"{name}/{pin}", probe(layer, *pin_point(rect, width, height, x, y, orient)))
+                probes.append((pin, f"{name}/{pin}", layer, *pin_point(rect, width, height, x, y, orient)))
     for port, (layer, x, y) in def_ports(def_file.read_text(errors="replace"), units).items():
         if layer in regions:
-            record(port, f"port {port}", probe(layer, x, y))
+            probes.append((port, f"port {port}", layer, x, y))
+
+    # probe_net answers with the net of whatever connected shape is near, even where the probed layer has
+    # no shape; so first find, per layer and in one pass, which probe points really sit on that layer.
+    dbu = layout.dbu
+    on_layer: set[tuple[str, int, int]] = set()
+    for layer in {probe[2] for probe in probes}:
+        points = kdb.Region()
+        points.merged_semantics = False          # keep coincident and neighbouring probes apart
+        for _, _, probe_layer, x, y in probes:
+            if probe_layer == layer:
+                points.insert(kdb.Box(round(x / dbu) - 1, round(y / dbu) - 1, round(x / dbu) + 1, round(y / dbu) + 1))
+        for polygon in points.interacting(regions[layer]).each():
+            box = polygon.bbox()
+            on_layer.add((layer, box.left + 1, box.bottom + 1))
+
+    members: dict[str, set] = {}          # netlist net -> layout nets
+    carried: dict[str, set] = {}          # layout net -> netlist nets
+    for net, where, layer, x, y in probes:
+        result.pins += 1
+        found = None
+        if (layer, round(x / dbu), round(y / dbu)) in on_layer:
+            found = l2n.probe_net(regions[layer], kdb.DPoint(x, y))
+        if found is None:
+            result.opens.append(f"{where} (net {net}): no {layer} at the pin")
+            continue
+        members.setdefault(net, set()).add(found.expanded_name())
+        carried.setdefault(found.expanded_name(), set()).add(net)
 
     result.nets = len(members)
     for net, layout_nets in sorted(members.items()):

@@ -71,11 +71,11 @@ def liberty_cells(text: str) -> dict[str, LibertyCell]:
     cells = {}
     for (start, name), (end, _) in zip(starts, starts[1:] + [(len(text), "")]):
         body = text[start:end]
-        area = re.search(r"^\s*area\s*:\s*([\d.eE+-]+)", body, re.M)
+        area = re.search(r"(?<!\w)area\s*:\s*([\d.eE+-]+)", body)
         inputs = re.findall(r"direction\s*:\s*input", body)
         functions = re.findall(r"function\s*:\s*\"\(?\s*([\w]+)\s*\)?\"", body)
         outputs = re.findall(r"direction\s*:\s*output", body)
-        sequential = bool(re.search(r"^\s*(ff|latch)\s*\(", body, re.M))
+        sequential = bool(re.search(r"(?<!\w)(ff|latch)\s*\(", body))
         cells[name] = LibertyCell(
             area=float(area.group(1)) if area else 0.0, sequential=sequential,
             buffer=not sequential and len(inputs) == 1 and len(outputs) == 1 and len(functions) == 1)

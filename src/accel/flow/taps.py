@@ -45,6 +45,27 @@ def fill_sizes(sites: int, available: tuple[int, ...]) -> list[int]:
     return sizes
 
 
+def split_fill(component: Component, taps: set[int], sites: int, site: int, tap_cell: str, fill_cell: str,
+               fills: tuple[int, ...]) -> list[Component]:
+    """A fill cell of ``sites`` sites as taps at the site offsets ``taps`` and fill cells between them."""
+    pieces, run_start = [], 0
+
+    def fill_run(start: int, end: int) -> None:
+        x = component.x + start * site
+        for size in fill_sizes(end - start, fills):
+            pieces.append(Component(f"{component.name}_fill{len(pieces)}", f"{fill_cell}{size}", component.status,
+                                    x, component.y, component.orient))
+            x += size * site
+
+    for offset in sorted(taps):
+        fill_run(run_start, offset)
+        pieces.append(Component(f"{component.name}_tap{len(pieces)}", tap_cell, component.status,
+                                component.x + offset * site, component.y, component.orient))
+        run_start = offset + 1
+    fill_run(run_start, sites)
+    return pieces
+
+
 def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, tap_cell: str,
                 fill_prefixes: tuple[str, ...], fill_cell: str) -> tuple[str, dict]:
     """Replace fill cells by taps in a placed DEF. Distances in DEF units; ``widths``: cell -> width.
@@ -79,30 +100,26 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
     for y, row in sorted(rows.items()):
         row.sort(key=lambda c: c.x)
         left, right = row[0].x, max(c.x + widths[c.cell] for c in row)
-        candidates = [c for c in row if c.cell.startswith(fill_prefixes) and c.cell != tap_cell]
-        chosen, covered = [], left                       # everything left of `covered` is near a tap
+        # A tap may go on any site of a fill cell: (x, component) for every such site.
+        sites = [(c.x + k * site, c) for c in row if c.cell.startswith(fill_prefixes) and c.cell != tap_cell
+                 for k in range(widths[c.cell] // site)]
+        chosen: dict[str, set[int]] = {}
+        positions, covered = [], left                    # everything left of `covered` is near a tap
         while covered < right:
-            # The rightmost fill cell that still leaves no gap, and that covers something new.
-            usable = [c for c in candidates if covered - site - half < c.x <= covered + half and c not in chosen]
+            # The rightmost site that leaves no gap and covers something new.
+            usable = [(x, c) for x, c in sites if covered - site - half < x <= covered + half]
             if not usable:
                 raise TapError(f"row at y={y}: no fill cell within {half} DEF units of x={covered} to turn "
                                f"into a well tap (lower flow.utilization)")
-            best = max(usable, key=lambda c: c.x)
-            chosen.append(best)
-            covered = best.x + site + half
-        positions = sorted(c.x for c in chosen)
-        for component in chosen:
-            sites = widths[component.cell] // site
-            rest = fill_sizes(sites - 1, tuple(sorted(fills))) if sites > 1 else []
+            x, component = max(usable, key=lambda item: item[0])
+            chosen.setdefault(component.name, set()).add((x - component.x) // site)
+            positions.append(x)
+            covered = x + site + half
+        for component in [c for c in row if c.name in chosen]:
             row.remove(component)
-            row.append(Component(f"{component.name}_tap", tap_cell, component.status, component.x, y,
-                                 component.orient))
-            x = component.x + site
-            for index, size in enumerate(rest):
-                row.append(Component(f"{component.name}_fill{index}", f"{fill_cell}{size}", component.status,
-                                     x, y, component.orient))
-                x += size * site
-            taps += 1
+            row.extend(split_fill(component, chosen[component.name], widths[component.cell] // site, site,
+                                  tap_cell, fill_cell, tuple(sorted(fills))))
+            taps += len(chosen[component.name])
         gaps = [positions[0] - left] + [(b - a - site) / 2 for a, b in zip(positions, positions[1:])]
         gaps.append(right - positions[-1] - site)
         worst = max(worst, max(gaps))

@@ -1,0 +1,61 @@
+"""Well-tap insertion (accel.flow.taps): fill cells become taps so every row point is near one."""
+
+import pytest
+
+from accel.flow.taps import TapError, fill_sizes, insert_taps
+
+SITE, FILL, TAP = 10, "fill_", "tap_1"
+WIDTHS = {"fill_1": 10, "fill_2": 20, "fill_4": 40, "fill_8": 80, "decap_3": 30, "tap_1": 10, "nand": 40}
+
+
+def placed_def(rows):
+    lines = ["VERSION 5.6 ;", "UNITS DISTANCE MICRONS 100 ;", f"COMPONENTS {sum(len(r) for r in rows)} ;"]
+    for y, row in enumerate(rows):
+        x = 0
+        for index, cell in enumerate(row):
+            lines.append(f"- c{y}_{index} {cell} + PLACED ( {x} {y * 100} ) {'N' if y % 2 == 0 else 'FS'} ;")
+            x += WIDTHS[cell]
+    return "\n".join(lines + ["END COMPONENTS", "END DESIGN"]) + "\n"
+
+
+def components(text):
+    return [line.split() for line in text.splitlines() if line.startswith("- ")]
+
+
+def test_fill_sizes_cover_exactly():
+    assert fill_sizes(7, (1, 2, 4, 8)) == [4, 2, 1]
+    assert fill_sizes(0, (1, 2)) == []
+    with pytest.raises(TapError):
+        fill_sizes(3, (2,))
+
+
+def test_taps_keep_every_point_within_half_the_pitch_and_nothing_moves():
+    row = ["nand", "fill_4", "nand", "nand", "fill_2", "nand", "decap_3", "nand", "nand", "fill_8", "nand"]
+    text = placed_def([row, row])
+    new, metrics = insert_taps(text, WIDTHS, SITE, 140, TAP, ("fill_", "decap_"), FILL)
+    placed = components(new)
+    assert f"COMPONENTS {len(placed)} ;" in new
+    for y in (0, 100):
+        cells = sorted((int(c[6]), c[2]) for c in placed if int(c[7]) == y)
+        taps = [x for x, cell in cells if cell == TAP]
+        assert taps and taps[0] <= 70 and all(b - a - SITE <= 140 for a, b in zip(taps, taps[1:]))
+        # the row still abuts: same total width, no overlaps
+        x = 0
+        for start, cell in cells:
+            assert start == x
+            x += WIDTHS[cell]
+        assert x == sum(WIDTHS[cell] for cell in row)
+    assert metrics["taps"] >= 4 and metrics["worst_distance"] <= 70
+
+
+def test_a_row_without_fill_where_a_tap_is_needed_is_an_error():
+    with pytest.raises(TapError, match="row at y=0"):
+        insert_taps(placed_def([["nand"] * 8 + ["fill_1"]]), WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
+
+
+def test_unknown_cells_and_missing_components_are_errors():
+    with pytest.raises(TapError, match="xyz of c0_1 is not in the LEF"):
+        insert_taps(placed_def([["nand", "fill_1"]]).replace(" fill_1 ", " xyz "), WIDTHS, SITE, 140, TAP,
+                    ("fill_",), FILL)
+    with pytest.raises(TapError, match="no COMPONENTS"):
+        insert_taps("VERSION 5.6 ;\n", WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
