@@ -115,3 +115,44 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
             assert index is not None and not inner.bbox_per_layer(index).empty(), (cell, layer)
     met1 = layout.find_layer(68, 20)
     assert top.shapes(met1).size() >= 1           # the routed wire
+
+
+MACRO = """MACRO sky130_fd_sc_hd__x_1
+  SIZE 0.920000 BY 2.720000 ;
+  PIN A
+    PORT
+      LAYER li1 ;
+        RECT 0.100000 1.000000 0.300000 1.400000 ;
+    END
+  END A
+  PIN VGND
+    USE GROUND ;
+    PORT
+      LAYER li1 ;
+        RECT 0.000000 -0.085000 0.920000 0.085000 ;
+    END
+    PORT
+      LAYER met1 ;
+        RECT 0.000000 -0.240000 0.920000 0.240000 ;
+    END
+  END VGND
+  PIN VNB
+    USE GROUND ;
+    PORT
+      LAYER pwell ;
+        RECT 0.000000 -0.085000 0.920000 0.085000 ;
+    END
+  END VNB
+END sky130_fd_sc_hd__x_1"""
+
+
+def test_routing_view_keeps_signals_off_the_li1_rails_and_drops_body_pins():
+    lef = sky130.merged_cell_lef({"x_1": MACRO}, {"x_1": {"A": {"mcon": (0.115, 1.115, 0.285, 1.285),
+                                                               "met1": (0.055, 1.055, 0.345, 1.345)}}})
+    obs = lef[lef.index("  OBS"):lef.index("END sky130_fd_sc_hd__x_1")]
+    assert "LAYER li1" in obs and "RECT 0.000000 -0.085000 0.920000 0.085000" in obs     # the ground rail
+    assert "met1" not in obs                                                          # met1 rails stay pins
+    assert "PIN VNB" not in lef and "PIN VGND" in lef
+    a_pin = lef[lef.index("PIN A"):lef.index("END A")]
+    assert "LAYER met1" in a_pin and "0.055000 1.055000 0.345000 1.345000" in a_pin   # the access pad
+    assert lef.rstrip().endswith("END LIBRARY")
