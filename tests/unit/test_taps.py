@@ -48,9 +48,15 @@ def test_taps_keep_every_point_within_half_the_pitch_and_nothing_moves():
     assert metrics["taps"] >= 4 and metrics["worst_distance"] <= 70
 
 
-def test_a_row_without_fill_where_a_tap_is_needed_is_an_error():
-    with pytest.raises(TapError, match="row at y=0"):
+def test_too_little_fill_widens_a_gap_and_too_much_distance_is_an_error():
+    # a tap after 80 units of cells: the first gap is wider than half a pitch but reported, not fatal
+    _, metrics = insert_taps(placed_def([["nand", "nand", "fill_1", "nand"]]), WIDTHS, SITE, 140, TAP,
+                             ("fill_",), FILL)
+    assert metrics["taps"] == 1 and metrics["worst_distance"] == 80
+    with pytest.raises(TapError, match="row at y=0: a point 320 DEF units"):
         insert_taps(placed_def([["nand"] * 8 + ["fill_1"]]), WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
+    with pytest.raises(TapError, match="no fill cell"):
+        insert_taps(placed_def([["nand"] * 2]), WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
 
 
 def test_unknown_cells_and_missing_components_are_errors():

@@ -4,8 +4,9 @@ sky130_fd_sc_hd cells tie neither the n-well nor the substrate; ``tapvpwrvgnd_1`
 must be near one (latch-up). qflow's placement has no tap insertion, but it pads every row with fill
 and decap cells (the configured utilization), so after placement :func:`insert_taps` turns fill cells
 into a tap plus smaller fill, spaced so that no point of a row is more than half the tap pitch from a
-tap. The tap cell is one site wide, like ``fill_1``, so nothing moves. A row without a fill cell where
-a tap is needed is an error naming the row (lower ``flow.utilization``).
+tap where the row has fill within reach (elsewhere the nearest fill further on, and the metric says how
+far the worst point is). The tap cell is one site wide, like ``fill_1``, so nothing moves. A point more
+than a whole pitch from any tap is an error naming the row (lower ``flow.utilization``).
 """
 
 from __future__ import annotations
@@ -108,10 +109,13 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
         while covered < right:
             # The rightmost site that leaves no gap and covers something new.
             usable = [(x, c) for x, c in sites if covered - site - half < x <= covered + half]
-            if not usable:
-                raise TapError(f"row at y={y}: no fill cell within {half} DEF units of x={covered} to turn "
-                               f"into a well tap (lower flow.utilization)")
-            x, component = max(usable, key=lambda item: item[0])
+            ahead = [(x, c) for x, c in sites if x > covered + half]
+            if usable:
+                x, component = max(usable, key=lambda item: item[0])
+            elif ahead:                  # a wider gap here: the nearest fill site further on
+                x, component = min(ahead, key=lambda item: item[0])
+            else:                        # no fill left in the row: its end stays farther from a tap
+                break
             chosen.setdefault(component.name, set()).add((x - component.x) // site)
             positions.append(x)
             covered = x + site + half
@@ -120,9 +124,14 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
             row.extend(split_fill(component, chosen[component.name], widths[component.cell] // site, site,
                                   tap_cell, fill_cell, tuple(sorted(fills))))
             taps += len(chosen[component.name])
+        if not positions:
+            raise TapError(f"row at y={y} has no fill cell to turn into a well tap (lower flow.utilization)")
         gaps = [positions[0] - left] + [(b - a - site) / 2 for a, b in zip(positions, positions[1:])]
         gaps.append(right - positions[-1] - site)
         worst = max(worst, max(gaps))
+        if max(gaps) > pitch:
+            raise TapError(f"row at y={y}: a point {max(gaps)} DEF units from the nearest well tap, more than "
+                           f"the tap pitch {pitch}: too few fill cells to turn into taps (lower flow.utilization)")
         out.extend(sorted(row, key=lambda c: c.x))
     text = "\n".join(lines[:start] + [f"COMPONENTS {len(out)} ;"] + [c.line() for c in out] + lines[end:])
     return text + ("\n" if def_text.endswith("\n") else ""), {"taps": taps, "worst_distance": worst}
