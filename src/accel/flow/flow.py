@@ -96,6 +96,7 @@ def collect_metrics(ctx: FlowContext) -> dict:
         "design__name": ctx.top, "design__block": ctx.block, "config__name": ctx.config.name,
         "config__hash": ctx.config.config_hash(), "pdk__name": ctx.pdk.name,
         "clock__period": ctx.config.clock.period_ns, "pdk__caveat": ctx.pdk.caveat,
+        "pdk__corner": ctx.pdk.corner, "pdk__liberty": ctx.pdk.liberty_origin,
     }
     total = 0.0
     for step in flow_for(ctx.pdk):

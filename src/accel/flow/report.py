@@ -30,8 +30,12 @@ SUMMARY = [
     ("power__total", "power (W)"),
     ("route__wirelength", "wire length (um)"),
     ("route__net__unrouted", "unrouted nets"),
-    ("magic__drc_errors", "DRC errors"),
+    ("magic__drc_errors", "DRC errors (magic)"),
+    ("klayout__drc_errors", "DRC errors (KLayout deck)"),
     ("lvs__mismatches", "LVS mismatches"),
+    ("connectivity__opens", "opens (connectivity check)"),
+    ("connectivity__shorts", "shorts (connectivity check)"),
+    ("place__taps", "well taps"),
     ("flow__runtime__total", "tool time (s)"),
 ]
 
@@ -93,7 +97,8 @@ pre{{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}}.bad{{color:
 .note{{background:#fff8e0;padding:.6em 1em;border-left:4px solid #e0b000}}</style></head><body>
 <h1>accel build: {html.escape(ctx.config.name)} ({html.escape(ctx.top)})</h1>
 <p><b>{status}</b> &middot; config hash <code>{html.escape(ctx.config.config_hash())}</code>
-&middot; PDK {html.escape(ctx.pdk.name)}</p><ul>{checks}</ul>
+&middot; PDK {html.escape(ctx.pdk.name)} &middot; corner {html.escape(ctx.pdk.corner or "-")}
+&middot; Liberty: {html.escape(ctx.pdk.liberty_origin or "-")}</p><ul>{checks}</ul>
 <p class="note">{html.escape(ctx.pdk.caveat)}</p>
 <h2>Summary</h2><table>{summary}</table>
 <h2>Layout</h2>{picture or "<p>(not rendered yet)</p>"}
@@ -114,6 +119,7 @@ def print_summary(console: Console, ctx_root: Path, result) -> None:
                   show_header=False)
     table.add_column("metric")
     table.add_column("value", overflow="fold")
+    table.add_row("PDK", f"{metrics.get('pdk__name')} ({metrics.get('pdk__corner') or '-'})")
     for key, label in SUMMARY:
         if key in metrics:
             table.add_row(label, fmt(metrics[key]))
