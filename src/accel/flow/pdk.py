@@ -7,7 +7,7 @@ descriptor so another PDK is one more entry, not edits across the steps.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class Pdk:
     decap_cell: str = ""        # decap cells' name prefix (placement pads rows with them too)
     tap_cell: str = ""          # well-tap cell, inserted every tap_pitch_um along each row
     tap_pitch_um: float = 0.0
+    via_swaps: dict = field(default_factory=dict)    # routed-DEF via name -> replacement (steps/route.py)
     corner: str = ""
     liberty_origin: str = ""
     caveat: str = ""
