@@ -109,7 +109,8 @@ def test_via_swaps_touch_only_the_routed_nets(tmp_path):
     from accel.flow.steps.route import swap_vias
 
     text = ("VIAS 2 ;\n- L1M1_PR_R_0\n+ RECT met1 ( -23 -29 ) ( 23 29 ) ;\nEND VIAS\n"
-            "NETS 1 ;\n- n1 ( u1 A )\n+ ROUTED li1 ( 10 10 ) L1M1_PR_R_0\n  NEW met1 ( 10 10 ) ( 20 * ) L1M1_PR_R_01 ;\n"
+            "NETS 1 ;\n- n1 ( u1 A )\n+ ROUTED li1 ( 10 10 ) L1M1_PR_R_0\n"
+            "  NEW met1 ( 10 10 ) ( 20 * ) L1M1_PR_R_01 ;\n"
             "END NETS\n")
     path = tmp_path / "r.def"
     path.write_text(text)

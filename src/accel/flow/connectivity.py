@@ -147,6 +147,9 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
         if name not in placed:
             result.opens.append(f"{name} ({cell}): in the netlist but not placed in the DEF")
             continue
+        if cell not in macros:
+            result.opens.append(f"{name}: cell {cell} is not in the LEF")
+            continue
         _, x, y, orient = placed[name]
         width, height, shapes = macros[cell]
         for pin, net in pins.items():
@@ -154,6 +157,8 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
                 layer, rect = shapes[pin]
                 probes.append((net, f"{name}/{pin}", layer, *pin_point(rect, width, height, x, y, orient)))
     for name, (cell, x, y, orient) in placed.items():             # rails of every cell, fill and taps too
+        if cell not in macros:
+            continue
         width, height, shapes = macros[cell]
         for pin in (power, ground):
             if pin in shapes:
@@ -172,7 +177,8 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
         points.merged_semantics = False          # keep coincident and neighbouring probes apart
         for _, _, probe_layer, x, y in probes:
             if probe_layer == layer:
-                points.insert(kdb.Box(round(x / dbu) - 1, round(y / dbu) - 1, round(x / dbu) + 1, round(y / dbu) + 1))
+                px, py = round(x / dbu), round(y / dbu)
+                points.insert(kdb.Box(px - 1, py - 1, px + 1, py + 1))
         for polygon in points.interacting(regions[layer]).each():
             box = polygon.bbox()
             on_layer.add((layer, box.left + 1, box.bottom + 1))
