@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,13 @@ def user_errors(func):
 @click.version_option(package_name="accel")
 def main():
     """accel: a systolic-array accelerator from a YAML config to verified RTL."""
+    # A SIGTERM (a CI timeout, `kill`) exits through Python's cleanup like Ctrl-C does, so the tool
+    # runners kill their process groups (graywolf, qrouter, lctime would otherwise keep running).
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 @main.group()
