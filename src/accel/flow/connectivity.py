@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .klayout_drc import GDS_LAYERS
+from .pin_access import macro_shapes
 
 #: The layers that form wires, in order; neighbours connect through the cut between them.
 CONNECTIONS = ("li1", "mcon", "met1", "via", "met2", "via2", "met3", "via3", "met4", "via4", "met5")
@@ -89,24 +90,14 @@ def def_ports(def_text: str, units: float) -> dict[str, tuple[str, float, float]
 def lef_pins(lef_text: str) -> dict[str, tuple[float, float, dict[str, tuple[str, tuple]]]]:
     """cell -> (width, height, pin -> (layer, rect)): one rectangle per pin to probe, li1 preferred."""
     cells = {}
-    for macro in re.finditer(r"^MACRO\s+(\S+)(.*?)^END\s+\1", lef_text, re.M | re.S):
-        size = re.search(r"SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", macro.group(2))
+    for macro in re.finditer(r"^MACRO\s+(\S+).*?^END\s+\1", lef_text, re.M | re.S):
+        shapes = macro_shapes(macro.group(0))
         pins = {}
-        for pin in re.finditer(r"^\s*PIN\s+(\S+)(.*?)^\s*END\s+\1\b", macro.group(2), re.M | re.S):
-            shapes = {}
-            layer = None
-            for line in pin.group(2).splitlines():
-                found = re.match(r"\s*LAYER\s+(\S+)", line)
-                if found:
-                    layer = found.group(1)
-                found = re.match(r"\s*RECT\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", line)
-                if found and layer in PIN_LAYERS and layer not in shapes:
-                    shapes[layer] = tuple(float(v) for v in found.groups())
-            for layer in PIN_LAYERS:
-                if layer in shapes:
-                    pins[pin.group(1)] = (layer, shapes[layer])
-                    break
-        cells[macro.group(1)] = (float(size.group(1)), float(size.group(2)), pins)
+        for pin, layers in {**shapes.pins, **shapes.power}.items():
+            layer = next((name for name in PIN_LAYERS if layers.get(name)), None)
+            if layer is not None:
+                pins[pin] = (layer, layers[layer][0])
+        cells[macro.group(1)] = (shapes.width, shapes.height, pins)
     return cells
 
 
@@ -139,7 +130,8 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
     l2n.connect(regions[CONNECTIONS[-1]])
     l2n.extract_netlist()
 
-    units, placed = def_placements(def_file.read_text(errors="replace"))
+    def_text = def_file.read_text(errors="replace")
+    units, placed = def_placements(def_text)
     macros = lef_pins(lef.read_text(errors="replace"))
     result = ConnectivityResult()
     probes: list[tuple[str, str, str, float, float]] = []        # (netlist net, where, layer, x, y)
@@ -164,7 +156,7 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
             if pin in shapes:
                 layer, rect = shapes[pin]
                 probes.append((pin, f"{name}/{pin}", layer, *pin_point(rect, width, height, x, y, orient)))
-    for port, (layer, x, y) in def_ports(def_file.read_text(errors="replace"), units).items():
+    for port, (layer, x, y) in def_ports(def_text, units).items():
         if layer in regions:
             probes.append((port, f"port {port}", layer, x, y))
 

@@ -43,28 +43,20 @@ class AccessRules:
         return max(half, math.sqrt(self.met1_area) / 2)
 
 
-def _number(body: str, pattern: str, layer: str) -> float:
-    found = re.search(pattern, re.sub(r"#.*", "", body))
-    if not found:
-        raise ValueError(f"technology LEF layer {layer}: no {pattern.split()[0]}")
-    return float(found.group(1))
-
-
 def rules_from_tech(tech_lef: str) -> AccessRules:
-    from .sky130 import lef_layers, table_spacing
+    from .sky130 import lef_layers, lef_number, min_spacing
 
     layers = dict(lef_layers(tech_lef))
     li1, met1, mcon = layers["li1"], layers["met1"], layers["mcon"]
     enclosure = re.search(r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)", mcon)
     return AccessRules(
-        x_offset=_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=_number(li1, r"PITCH\s+([\d.]+)", "li1"),
-        y_offset=_number(met1, r"OFFSET\s+([\d.]+)", "met1"), y_pitch=_number(met1, r"PITCH\s+([\d.]+)", "met1"),
-        li1_width=_number(li1, r"WIDTH\s+([\d.]+)\s*;", "li1"),
-        li1_spacing=table_spacing(li1) or _number(li1, r"(?m)^\s*SPACING\s+([\d.]+)", "li1"),
-        met1_width=_number(met1, r"WIDTH\s+([\d.]+)\s*;", "met1"),
-        met1_spacing=table_spacing(met1) or _number(met1, r"(?m)^\s*SPACING\s+([\d.]+)", "met1"),
-        met1_area=_number(met1, r"AREA\s+([\d.]+)", "met1"),
-        cut=_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"),
+        x_offset=lef_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=lef_number(li1, r"PITCH\s+([\d.]+)", "li1"),
+        y_offset=lef_number(met1, r"OFFSET\s+([\d.]+)", "met1"),
+        y_pitch=lef_number(met1, r"PITCH\s+([\d.]+)", "met1"),
+        li1_width=lef_number(li1, r"WIDTH\s+([\d.]+)\s*;", "li1"), li1_spacing=min_spacing(li1, "li1"),
+        met1_width=lef_number(met1, r"WIDTH\s+([\d.]+)\s*;", "met1"), met1_spacing=min_spacing(met1, "met1"),
+        met1_area=lef_number(met1, r"AREA\s+([\d.]+)", "met1"),
+        cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"),
         enclosure=max(float(enclosure.group(1)), float(enclosure.group(2))) if enclosure else 0.0)
 
 
@@ -73,7 +65,12 @@ class MacroShapes:
     width: float
     height: float
     pins: dict[str, dict[str, list[Rect]]]      # signal pins: layer -> rects
-    fixed: dict[str, list[Rect]]                # obstructions and power pins: layer -> rects
+    power: dict[str, dict[str, list[Rect]]]     # power and ground pins: layer -> rects
+    obs: dict[str, list[Rect]]                  # obstructions: layer -> rects
+
+    def fixed(self, layer: str) -> list[Rect]:
+        """What no signal may touch on ``layer``: obstructions and power pins."""
+        return self.obs.get(layer, []) + [r for shapes in self.power.values() for r in shapes.get(layer, [])]
 
 
 def _rects(block: str) -> dict[str, list[Rect]]:
@@ -93,18 +90,12 @@ def _rects(block: str) -> dict[str, list[Rect]]:
 def macro_shapes(macro: str) -> MacroShapes:
     """Pins and obstructions of one LEF MACRO block."""
     size = re.search(r"SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", macro)
-    pins, fixed = {}, {}
+    pins, power = {}, {}
     for match in re.finditer(r"^\s*PIN\s+(\S+)(.*?)^\s*END\s+\1\b", macro, re.M | re.S):
-        shapes = _rects(match.group(2))
-        if re.search(r"USE\s+(POWER|GROUND)", match.group(2)):
-            for layer, rects in shapes.items():
-                fixed.setdefault(layer, []).extend(rects)
-        else:
-            pins[match.group(1)] = shapes
+        kind = power if re.search(r"USE\s+(POWER|GROUND)", match.group(2)) else pins
+        kind[match.group(1)] = _rects(match.group(2))
     obs = re.search(r"^\s*OBS\b(.*?)^\s*END\b", macro, re.M | re.S)
-    for layer, rects in (_rects(obs.group(1)) if obs else {}).items():
-        fixed.setdefault(layer, []).extend(rects)
-    return MacroShapes(float(size.group(1)), float(size.group(2)), pins, fixed)
+    return MacroShapes(float(size.group(1)), float(size.group(2)), pins, power, _rects(obs.group(1)) if obs else {})
 
 
 def gap(a: Rect, b: Rect) -> float:
@@ -120,8 +111,8 @@ def _tracks(offset: float, pitch: float, limit: float) -> list[float]:
 
 
 def _others(shapes: MacroShapes, pin: str, layer: str) -> list[Rect]:
-    return shapes.fixed.get(layer, []) + [r for name, layers in shapes.pins.items() if name != pin
-                                          for r in layers.get(layer, [])]
+    return shapes.fixed(layer) + [r for name, layers in shapes.pins.items() if name != pin
+                                  for r in layers.get(layer, [])]
 
 
 def li1_reachable(shapes: MacroShapes, pin: str, rules: AccessRules) -> bool:

@@ -53,27 +53,34 @@ def table_spacing(body: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
+def lef_number(body: str, pattern: str, layer: str) -> float:
+    """The number ``pattern`` captures in a LAYER block; commented-out rules are not rules."""
+    found = re.search(pattern, re.sub(r"#.*", "", body))
+    if not found:
+        raise CharacterizeError(f"technology LEF layer {layer}: no {pattern.split()[0]}")
+    return float(found.group(1))
+
+
+def min_spacing(body: str, layer: str) -> float:
+    """A layer's minimum spacing: its SPACINGTABLE's entry for width 0, else its SPACING."""
+    spacing = table_spacing(re.sub(r"#.*", "", body))
+    return spacing if spacing is not None else lef_number(body, r"(?m)^\s*SPACING\s+([\d.]+)", layer)
+
+
 def routing_layers(tech_lef: str) -> list[RoutingLayer]:
     """The ROUTING layers of a technology LEF, in order."""
     layers = []
     for name, body in lef_layers(tech_lef):
         if not re.search(r"TYPE\s+ROUTING", body):
             continue
-        body = re.sub(r"#.*", "", body)            # commented-out rules are not rules
 
         def number(pattern: str) -> float:
-            found = re.search(pattern, body)
-            if not found:
-                raise CharacterizeError(f"technology LEF layer {name}: no {pattern.split()[0]}")
-            return float(found.group(1))
+            return lef_number(body, pattern, name)
 
-        spacing = table_spacing(body)
-        if spacing is None:
-            spacing = number(r"(?m)^\s*SPACING\s+([\d.]+)")
         layers.append(RoutingLayer(
             name=name, direction=re.search(r"DIRECTION\s+(\w+)", body).group(1).lower(),
             pitch=number(r"PITCH\s+([\d.]+)"), width=number(r"WIDTH\s+([\d.]+)\s*;"),
-            spacing=spacing, rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
+            spacing=min_spacing(body, name), rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
             cpersq=number(r"CAPACITANCE\s+CPERSQDIST\s+([\d.eE+-]+)")))
     return layers
 
@@ -210,10 +217,7 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
         raise CharacterizeError(f"{tech_lef}: no SITE unithd")
     cells = cell_names()
     macros = cell_macros(pdk, cells)
-    try:
-        pads = pin_access_pads(macros, tech_text)
-    except ValueError as exc:
-        raise CharacterizeError(f"{tech_lef}: {exc}") from None
+    pads = pin_access_pads(macros, tech_text)
     shutil.copy(tech_lef, outdir / f"{TECH}_tech.lef")
     (outdir / f"{TECH}.lef").write_text(merged_cell_lef(macros, pads))
     (outdir / PADS_FILE).write_text(json.dumps(pads, indent=1, sort_keys=True) + "\n")
