@@ -103,19 +103,3 @@ def test_templates_refuse_missing_values():
 def test_flow_config_defaults_build_in_minutes():
     assert load_config("default").flow.top == "pe"
     assert load_config("tiny").flow.top == "array"
-
-
-def test_via_swaps_touch_only_the_routed_nets(tmp_path):
-    from accel.flow.steps.route import swap_vias
-
-    text = ("VIAS 2 ;\n- L1M1_PR_R_0\n+ RECT met1 ( -23 -29 ) ( 23 29 ) ;\nEND VIAS\n"
-            "NETS 1 ;\n- n1 ( u1 A )\n+ ROUTED li1 ( 10 10 ) L1M1_PR_R_0\n"
-            "  NEW met1 ( 10 10 ) ( 20 * ) L1M1_PR_R_01 ;\n"
-            "END NETS\n")
-    path = tmp_path / "r.def"
-    path.write_text(text)
-    assert swap_vias(path, {}) == 0 and path.read_text() == text
-    assert swap_vias(path, {"L1M1_PR_R_0": "L1M1_PR_0"}) == 1
-    new = path.read_text()
-    assert "- L1M1_PR_R_0\n" in new                       # the VIAS definition stays
-    assert "( 10 10 ) L1M1_PR_0\n" in new and "L1M1_PR_R_01" in new   # whole names only

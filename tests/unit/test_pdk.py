@@ -71,6 +71,5 @@ def test_sky130hd_descriptor(tmp_path, monkeypatch):
     monkeypatch.setattr(characterize, "default_liberty", lambda: liberty)
     pdk = pdks.get_pdk("sky130hd", tmp_path)
     assert pdk.backend == "klayout" and pdk.tap_cell.endswith("tapvpwrvgnd_1") and pdk.tap_pitch_um == 14
-    assert pdk.via_swaps == {"L1M1_PR_R_0": "L1M1_PR_0"}
     assert pdk.tech_dir == tmp_path / "pdk" / "sky130hd" and pdk.path("tech_lef").is_file()
     assert "characterised locally" in pdk.liberty_origin and pdk.corner.startswith("tt")

@@ -1,4 +1,4 @@
-"""Pin-access pads (accel.flow.pin_access): found only where the grid cannot reach a pin, and legal."""
+"""Pin-access pads (accel.flow.pin_access): one legal met1 pad per signal pin, clear of each other."""
 
 import pytest
 
@@ -19,6 +19,7 @@ END li1
 LAYER mcon
   TYPE CUT ;
   WIDTH 0.17 ;                # Mcon 1
+  SPACING 0.19 ;              # Mcon 2
   ENCLOSURE ABOVE 0.03 0.06 ; # Met1 4 / Met1 5
 END mcon
 
@@ -33,6 +34,12 @@ LAYER met1
      WIDTH 0 0.14 ;
   AREA 0.083 ;
 END met1
+
+LAYER via
+  TYPE CUT ;
+  WIDTH 0.15 ;                  # Via 1a
+  ENCLOSURE BELOW 0.055 0.085 ; # Via 4a / Via 5a
+END via
 """
 
 # dfxtp_1's D pin between li1 tracks (x 1.61 is the nearest), with li1 obstructions on both sides.
@@ -71,32 +78,53 @@ END flop
 def test_rules_come_from_the_technology_lef():
     rules = pa.rules_from_tech(TECH)
     assert (rules.x_offset, rules.x_pitch, rules.y_offset, rules.y_pitch) == (0.23, 0.46, 0.17, 0.34)
-    assert (rules.li1_spacing, rules.met1_spacing, rules.cut, rules.enclosure) == (0.17, 0.14, 0.17, 0.06)
-    assert rules.pad_half == pytest.approx(0.145)                 # 0.29 um pad: area 0.084 >= 0.083
+    assert (rules.li1_spacing, rules.met1_spacing, rules.cut, rules.cut_spacing) == (0.17, 0.14, 0.17, 0.19)
+    assert rules.enclosure == (0.03, 0.06) and rules.via_met1 == (0.16, 0.13)
+    (wide_x, wide_y), (square_x, square_y) = rules.pad_sizes()
+    assert (wide_x, wide_y) == (0.185, 0.115)                     # 0.37 x 0.23 um: area 0.085 >= 0.083
+    assert square_x == square_y == 0.145                           # 0.29 um square: area 0.084
 
 
-def test_off_grid_pin_gets_a_legal_pad_and_a_reachable_one_none():
-    rules = pa.rules_from_tech(TECH)
-    shapes = pa.macro_shapes(MACRO)
-    assert not pa.li1_reachable(shapes, "D", rules)
-    assert pa.li1_reachable(shapes, "Q", rules)                   # the track at x 2.53 is inside Q
-    pads = pa.pin_access_pads({"flop": MACRO}, TECH)
-    assert set(pads) == {"flop"} and set(pads["flop"]) == {"D"}
-    cut, pad = pads["flop"]["D"]["mcon"], pads["flop"]["D"]["met1"]
-    pin = (1.37, 0.715, 1.65, 1.665)
-    assert pin[0] <= cut[0] and cut[2] <= pin[2] and pin[1] <= cut[1] and cut[3] <= pin[3]   # cut on the pin
-    assert cut[2] - cut[0] == pytest.approx(0.17)
-    for side in (cut[0] - pad[0], pad[2] - cut[2], cut[1] - pad[1], pad[3] - cut[3]):
-        assert side >= 0.06 - 1e-9                                 # met1 encloses the cut
-    centre_y = (pad[1] + pad[3]) / 2
-    assert round((centre_y - 0.17) / 0.34, 6).is_integer()         # on a met1 track
-    assert any(pad[0] + 0.07 <= 0.23 + k * 0.46 <= pad[2] - 0.07 for k in range(6))   # over a vertical track
-    assert pa.gap(pad, (0.0, -0.24, 2.76, 0.24)) >= 0.14           # clear of the ground rail
+def _inside(inner, outer):
+    return outer[0] - 1e-9 <= inner[0] and inner[2] <= outer[2] + 1e-9 and \
+        outer[1] - 1e-9 <= inner[1] and inner[3] <= outer[3] + 1e-9
+
+
+def test_every_signal_pin_gets_a_legal_pad():
+    pads, missing = pa.pin_access_pads({"flop": MACRO}, TECH)
+    assert missing == {} and set(pads["flop"]) == {"D", "Q"}
+    rails = (0.0, -0.24, 2.76, 0.24)
+    for pin, li1 in (("D", (1.37, 0.715, 1.65, 1.665)), ("Q", (2.4, 0.4, 2.7, 2.3))):
+        cut, pad = pads["flop"][pin]["mcon"], pads["flop"][pin]["met1"]
+        assert _inside(cut, li1) and cut[2] - cut[0] == pytest.approx(0.17)       # the cut lands on the pin
+        sides = sorted([cut[0] - pad[0], pad[2] - cut[2]]), sorted([cut[1] - pad[1], pad[3] - cut[3]])
+        assert min(sides[0]) >= 0.06 - 1e-9 and min(sides[1]) >= 0.03 - 1e-9     # Met1 4 / Met1 5
+        assert (pad[2] - pad[0]) * (pad[3] - pad[1]) >= 0.083 - 1e-9                # Met1 6 on its own
+        assert any(pad[0] <= 0.23 + k * 0.46 <= pad[2] for k in range(6))          # over a vertical track
+        assert any(pad[1] <= 0.17 + k * 0.34 <= pad[3] for k in range(8))          # and a met1 track
+        assert pa.gap(pad, rails) >= 0.14 and 0.07 <= pad[0] and pad[2] <= 2.76 - 0.07
+    d, q = pads["flop"]["D"], pads["flop"]["Q"]
+    assert pa.gap(d["met1"], q["met1"]) >= 0.14 and pa.gap(d["mcon"], q["mcon"]) >= 0.19
+
+
+def test_pins_on_the_track_next_to_a_rail_reach_one_track_further():
+    """A via on the track next to the rail would sit exactly at the spacing: qrouter drops such grid
+    points, so the pad stretches from the cut to the next track instead."""
+    macro = MACRO.replace("RECT 2.400000 0.400000 2.700000 2.300000", "RECT 2.400000 0.400000 2.700000 0.620000")
+    pads, missing = pa.pin_access_pads({"flop": macro}, TECH)
+    pad = pads["flop"]["Q"]["met1"]
+    assert missing == {} and pad[1] < 0.51 and pad[3] >= 0.85 + 0.07 - 1e-9   # cut at 0.51, reached at 0.85
+
+
+def test_a_boxed_in_pin_is_reported():
+    macro = MACRO.replace("  OBS\n", "  OBS\n    LAYER met1 ;\n      RECT 1.000000 0.300000 1.900000 2.400000 ;\n")
+    pads, missing = pa.pin_access_pads({"flop": macro}, TECH)
+    assert missing == {"flop": ["D"]} and set(pads["flop"]) == {"Q"}
 
 
 def test_pad_goes_into_the_pins_first_port():
-    pads = pa.pin_access_pads({"flop": MACRO}, TECH)["flop"]
-    text = pa.add_pads_to_macro(MACRO, pads)
+    pads = pa.pin_access_pads({"flop": MACRO}, TECH)[0]["flop"]
+    text = pa.add_pads_to_macro(MACRO, {"D": pads["D"]})
     d_pin = text[text.index("PIN D"):text.index("END D")]
     assert "LAYER met1" in d_pin and "LAYER met1" not in text[text.index("PIN Q"):text.index("END Q")]
     with pytest.raises(ValueError, match="pin X"):

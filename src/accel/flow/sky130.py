@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +21,8 @@ TECH = "sky130hd"
 TECH_LEF = "sky130_fd_sc_hd__nom.tlef"
 #: The pin-access pads (accel.flow.pin_access) of the technology directory: cell -> pin -> layer -> rect.
 PADS_FILE = "pin_access_pads.json"
-#: Layers placement and routing use (li1 carries the cell pins; met5 is left for power).
-ROUTING_LAYERS = ("li1", "met1", "met2", "met3", "met4")
+#: Layers placement and routing use (li1 stays inside the cells, see routing_tech_lef; met5 is left for power).
+ROUTING_LAYERS = ("met1", "met2", "met3", "met4")
 
 
 @dataclass(frozen=True)
@@ -102,37 +101,46 @@ def cell_macros(pdk: Sky130Package, cells: list[str]) -> dict[str, str]:
     return macros
 
 
-def merged_cell_lef(macros: dict[str, str], pads: dict[str, dict] | None = None) -> str:
-    """One routing LEF: the cells' MACROs with their pin-access pads, without the body pins."""
+def merged_cell_lef(macros: dict[str, str], pads: dict[str, dict]) -> str:
+    """One routing LEF: the cells' MACROs with every signal pin reached through its pad, without li1.
+
+    The router sees each signal pin as its met1 pad only and never sees li1 (see :func:`routing_tech_lef`),
+    so it keeps its spacing to every pad from the start, and the body pins VPB/VNB are left out: they sit
+    on nwell/pwell and connect through the wells and the tap cells, not through routing (qflow would also
+    take the first GROUND pin it meets, VNB, for the ground net)."""
     blocks = []
     for cell, macro in macros.items():
-        macro = rails_as_obstructions(add_pads_to_macro(macro, (pads or {}).get(cell, {})))
-        # The body pins VPB/VNB sit on nwell/pwell: they connect through the wells and the tap cells, not
-        # through routing. qflow takes the first GROUND pin it meets for the ground net (VNB before VGND),
-        # and qrouter would try to wire them, so the routing view leaves them out.
+        macro = without_li1(add_pads_to_macro(macro, pads.get(cell, {})))
         blocks.append(re.sub(r"^  PIN (VPB|VNB)\b.*?^  END \1\n", "", macro, flags=re.M | re.S))
     return ('VERSION 5.7 ;\nNAMESCASESENSITIVE ON ;\nBUSBITCHARS "[]" ;\nDIVIDERCHAR "/" ;\n\n'
             + "\n\n".join(blocks) + "\n\nEND LIBRARY\n")
 
 
-def rails_as_obstructions(macro: str) -> str:
-    """The MACRO with its power and ground pins' li1 shapes repeated as li1 obstructions.
+def without_li1(macro: str) -> str:
+    """The MACRO without its li1 shapes, and without the pin ports that held only li1."""
+    macro = re.sub(r"^\s*LAYER li1 ;\n(?:\s*(?:RECT|POLYGON)[^;]*;\n)*", "", macro, flags=re.M)
+    return re.sub(r"^\s*PORT\n\s*END\n", "", macro, flags=re.M)
 
-    qrouter routes signals on li1 but does not keep them off the li1 of the power nets it is told not
-    to route (``vdd VPWR``, ``gnd VGND``): a routed PE had 514 vertical li1 wires across the rows' li1
-    rails, and the connectivity check found every net shorted to every other. As obstructions the rails
-    are kept clear; the pins keep their shapes."""
-    rails = []
-    for pin in re.finditer(r"^  PIN (\S+)\n(.*?)^  END \1\n", macro, re.M | re.S):
-        if re.search(r"USE\s+(POWER|GROUND)", pin.group(2)):
-            rails += re.findall(r"LAYER li1 ;\n((?:\s*RECT[^\n]*\n)+)", pin.group(2))
-    if not rails:
-        return macro
-    block = "    LAYER li1 ;\n" + "".join(rails)
-    if re.search(r"^  OBS\n", macro, re.M):
-        return re.sub(r"^  OBS\n", lambda m: m.group(0) + block, macro, count=1, flags=re.M)
-    return re.sub(r"^END (\S+)\s*$", lambda m: "  OBS\n" + block + "  END\n" + m.group(0), macro, count=1,
-                  flags=re.M)
+
+def routing_tech_lef(tech_lef: str) -> str:
+    """The technology LEF as the router sees it: li1 is no routing layer and its vias are gone.
+
+    qrouter 1.4 places every via it lands on a pin without regard to the vias of other nets on the next
+    track: with li1 pins, a routed PE had 300 met1 spacing errors between a pin's li1-met1 via and another
+    net's met1-met2 via one track away (0.095 um for 0.14), plus li1 wires jogging into neighbouring
+    pins. With the pins' met1 pads in the routing view (accel.flow.pin_access) and li1 left to the cells,
+    both kinds are the router's own spacing problem, which it solves."""
+    text = re.sub(r"^(LAYER li1\s*\n\s*TYPE )ROUTING", r"\1MASTERSLICE", tech_lef, flags=re.M)
+    return re.sub(r"^(VIA|VIARULE) (L1M1\S*)\b.*?^END \2\s*\n", "", text, flags=re.M | re.S)
+
+
+def dont_use(liberty: str, cells: list[str]) -> str:
+    """The Liberty with ``dont_use`` on ``cells``: those whose pins have no pin-access pad (dfrtp_1's D
+    is boxed in by the cell's own met1), so synthesis never picks a cell the router cannot reach."""
+    for cell in cells:
+        liberty = re.sub(rf'(^\s*cell\s*\(\s*"?sky130_fd_sc_hd__{re.escape(cell)}"?\s*\)\s*\{{\n)',
+                         r"\1    dont_use : true ;\n", liberty, count=1, flags=re.M)
+    return liberty
 
 
 def graywolf_par(layers: list[RoutingLayer], site_width: float, row_height: float) -> str:
@@ -217,12 +225,12 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
         raise CharacterizeError(f"{tech_lef}: no SITE unithd")
     cells = cell_names()
     macros = cell_macros(pdk, cells)
-    pads = pin_access_pads(macros, tech_text)
-    shutil.copy(tech_lef, outdir / f"{TECH}_tech.lef")
+    pads, missing = pin_access_pads(macros, tech_text)
+    (outdir / f"{TECH}_tech.lef").write_text(routing_tech_lef(tech_text))
     (outdir / f"{TECH}.lef").write_text(merged_cell_lef(macros, pads))
     (outdir / PADS_FILE).write_text(json.dumps(pads, indent=1, sort_keys=True) + "\n")
     (outdir / f"{TECH}.spice").write_text("\n".join(pdk.cell_file(c, ".spice").read_text() for c in cells))
-    shutil.copy(liberty, outdir / f"{TECH}.lib")
+    (outdir / f"{TECH}.lib").write_text(dont_use(liberty.read_text(), sorted(missing)))
     (outdir / f"{TECH}.par").write_text(graywolf_par(layers, float(site.group(1)), float(site.group(2))))
     (outdir / f"{TECH}.sh").write_text(QFLOW_SH.format(
         lef=f"{TECH}.lef", tech_lef=f"{TECH}_tech.lef", spice=f"{TECH}.spice", liberty=f"{TECH}.lib",

@@ -1,12 +1,6 @@
 """route: detailed routing with qrouter through qflow's router.sh.
 
 qrouter can report "No failed routes" while an open remains, so routing is only trusted after LVS.
-
-A PDK may name vias to swap in the routed DEF (``Pdk.via_swaps``). On sky130, qrouter lands on many
-pins with its rotated li1-met1 via, whose met1 pad is 0.29 um tall: next to a wire on the adjacent met1
-track (0.34 um pitch) that leaves 0.125 um where Met1 2 asks 0.14. The unrotated via (0.23 um tall)
-leaves 0.155 um. On a routed PE the swap took the met1 spacing errors from 1,673 to 377, with no new
-open or short in the connectivity check.
 """
 
 from __future__ import annotations
@@ -38,18 +32,6 @@ def def_wirelength(def_file: Path) -> float:
     return total / units
 
 
-def swap_vias(def_file: Path, swaps: dict[str, str]) -> int:
-    """Replace via names in the routed nets of a DEF (``swaps``: qrouter's via -> the one to use)."""
-    if not swaps:
-        return 0
-    text = def_file.read_text()
-    head, marker, nets = text.partition("\nNETS ")
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, swaps)) + r")\b")
-    nets, count = pattern.subn(lambda m: swaps[m.group(1)], nets)
-    def_file.write_text(head + marker + nets)
-    return count
-
-
 class Route(Step):
     name = "route"
     tools = ("qrouter", "qflow")
@@ -59,9 +41,6 @@ class Route(Step):
     def inputs(self, ctx):
         return [ctx.output("place", f"layout/{ctx.top}.def"), ctx.output("place", f"layout/{ctx.top}.cfg"),
                 ctx.output("place", f"synthesis/{ctx.top}.blif")]
-
-    def config_slice(self, ctx):
-        return {"via_swaps": ctx.pdk.via_swaps} if ctx.pdk.via_swaps else {}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("place"))
@@ -74,12 +53,10 @@ class Route(Step):
         rc_file = work / "layout" / f"{ctx.top}.rc"
         if not (def_file.exists() and rc_file.exists()):
             raise StepError(self.name, "qrouter wrote no routed DEF / delay file", log)
-        swapped = swap_vias(def_file, ctx.pdk.via_swaps)
         netlist = work / "synthesis" / f"{ctx.top}.rtlnopwr.v"
         cells, area, _ = count_cells(netlist, ctx.pdk.cell_areas, skip=(ctx.pdk.fill_cell,))
         width, height = def_die_area(def_file)
         return {
-            "route__vias_swapped": swapped if ctx.pdk.via_swaps else None,
             "route__net__unrouted": unrouted,
             "route__wirelength": round(def_wirelength(def_file), 1),
             "design__instance__count": cells,
