@@ -74,20 +74,21 @@ class Place(Step):
         if ctx.pdk.tap_cell:
             metrics.update(add_taps(ctx, def_file, log))
         if ctx.pdk.fenced_layers:
-            metrics["place__fenced_grid_lines"] = fence_coarse_layers(ctx, work, def_file)
+            metrics["place__fenced_grid_lines"] = fence_coarse_layers(ctx, work, def_file, log)
         return metrics
 
 
-def fence_coarse_layers(ctx: FlowContext, work: Path, def_file: Path) -> int:
-    """Obstruct the router's grid lines that are off the tracks of the PDK's coarse layers (qrouter_grid)."""
+def fence_coarse_layers(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> int:
+    """Obstruct the router's grid lines off the tracks of the PDK's coarse layers (accel.flow.qrouter_grid):
+    the obstructions go into qrouter's script before it reads the DEF; returns how many."""
     text = def_file.read_text()
-    lines = off_pitch_obstructions(text, def_units(text, def_file), list(ctx.pdk.fenced_layers))
+    fences = off_pitch_obstructions(text, def_units(text, def_file), list(ctx.pdk.fenced_layers))
     cfg = work / "layout" / f"{ctx.top}.cfg"
     script = cfg.read_text()
     if "\nread_def" not in script:
-        raise StepError("place", f"{cfg.name}: no read_def line to put the track obstructions before")
-    cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(lines) + "\nread_def", 1))
-    return len(lines)
+        raise StepError("place", f"{cfg.name}: no read_def line to put the track obstructions before", log)
+    cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(fences) + "\nread_def", 1))
+    return len(fences)
 
 
 def add_taps(ctx: FlowContext, def_file: Path, log: Path) -> dict:
