@@ -100,7 +100,8 @@ def test_every_signal_pin_gets_a_legal_pad():
         sides = sorted([cut[0] - pad[0], pad[2] - cut[2]]), sorted([cut[1] - pad[1], pad[3] - cut[3]])
         assert min(sides[0]) >= 0.06 - 1e-9 and min(sides[1]) >= 0.03 - 1e-9     # Met1 4 / Met1 5
         assert (pad[2] - pad[0]) * (pad[3] - pad[1]) >= 0.083 - 1e-9                # Met1 6 on its own
-        assert any(pad[0] <= 0.23 + k * 0.46 <= pad[2] for k in range(6))          # over a vertical track
+        assert any(pad[0] - 1e-9 <= 0.23 + k * 0.46 - 0.16 and 0.23 + k * 0.46 + 0.16 <= pad[2] + 1e-9
+                   for k in range(6))                 # across the router's via (0.32 um) on a vertical track
         assert any(pad[1] <= 0.17 + k * 0.34 <= pad[3] for k in range(8))          # and a met1 track
         assert pa.gap(pad, rails) >= 0.14 and 0.07 <= pad[0] and pad[2] <= 2.76 - 0.07
     d, q = pads["flop"]["D"], pads["flop"]["Q"]

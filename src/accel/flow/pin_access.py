@@ -130,18 +130,17 @@ def _others(shapes: MacroShapes, pin: str, layer: str) -> list[Rect]:
 
 def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tuple[Rect, Rect, Rect]]:
     """Every (mcon cut, met1 pad) for a pin, best first: the cut inside the pin's li1 and as near a vertical
-    track as the pin allows, the pad centred on a met1 track and over the vertical track, clear of the cell's
-    own met1 and inside the cell by half a spacing. A wide pad may slide along the cut as far as the
-    enclosure allows, which keeps pins at the cell's edge reachable. The third rectangle is the met1 of the
-    via the router drops on the pad's grid point: it must clear the cell's metal by more than the spacing,
-    or qrouter takes the point away and the pin has no way in."""
+    track as the pin allows, the pad centred on a met1 track and reaching across the met1 of the via the
+    router drops on the grid point (a pad narrower than that via on one side made qrouter shift the via off
+    the grid and patch the gap, which broke the spacing to the next track), clear of the cell's own met1
+    and inside the cell by half a spacing. The third rectangle is that via's met1: it must clear the cell's
+    metal by more than the spacing, or qrouter takes the point away and the pin has no way in."""
     half_cut, (via_x, via_y) = rules.cut / 2, rules.via_met1
     others = shapes.fixed("met1")
     margin = rules.met1_spacing / 2
     found = []
     tracks_y = _tracks(rules.y_offset, rules.y_pitch, shapes.height)
     for rank, (half_x, half_y) in enumerate(rules.pad_sizes()):
-        slide = half_x - half_cut - rules.enclosure[1]   # how far the pad may sit off the cut's centre
         for r in shapes.pins[pin].get("li1", []):
             low, high = r[0] + half_cut, r[2] - half_cut
             bottom, top = r[1] + half_cut, r[3] - half_cut
@@ -155,16 +154,27 @@ def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tu
                     continue
                 for track in _tracks(rules.x_offset, rules.x_pitch, shapes.width):
                     x = min(max(round(min(max(track, low), high) / GRID) * GRID, low), high)
-                    centre = min(max(x, margin + half_x), shapes.width - margin - half_x)
-                    if abs(centre - x) > slide + EPS or abs(centre - track) > half_x + EPS:
+                    if abs(x - track) > rules.x_pitch / 2 + EPS:
                         continue
-                    pad = (centre - half_x, min(y, y_cut) - half_y, centre + half_x, max(y, y_cut) + half_y)
+                    # across the via's width at the track and the cut's enclosure: a pad narrower than
+                    # the via on one side makes qrouter shift the via off the grid
+                    left = min(track - via_x, x - half_cut - rules.enclosure[1])
+                    right = max(track + via_x, x + half_cut + rules.enclosure[1])
+                    grow = max(0.0, 2 * half_x - (right - left))      # to the width the area asks
+                    left = max(margin, left - grow / 2)
+                    right = max(right, left + 2 * half_x)
+                    if right > shapes.width - margin + EPS:
+                        left, right = left - (right - shapes.width + margin), shapes.width - margin
+                    pad = (round(left, 4), min(y, y_cut) - half_y, round(right, 4), max(y, y_cut) + half_y)
+                    if pad[0] < margin - EPS or pad[0] > track - via_x + EPS or pad[2] < track + via_x - EPS:
+                        continue
                     via = (track - via_x, y - via_y, track + via_x, y + via_y)
                     if via[0] < margin - EPS or via[2] > shapes.width - margin + EPS:
                         continue
                     if all(gap(pad, o) >= rules.met1_spacing - EPS and gap(via, o) >= rules.met1_spacing + GRID - EPS
                            for o in others):
-                        found.append((rank + abs(y_cut - y) / rules.y_pitch * 2, abs(x - track), abs(y - (r[1] + r[3]) / 2),
+                        found.append((rank + abs(y_cut - y) / rules.y_pitch * 2, abs(x - track),
+                                      abs(y - (r[1] + r[3]) / 2),
                                       (x - half_cut, y_cut - half_cut, x + half_cut, y_cut + half_cut), pad, via))
     found.sort(key=lambda c: c[:3])
     return [tuple(tuple(round(v, 4) for v in rect) for rect in rects) for *_, rects in
