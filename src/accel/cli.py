@@ -337,27 +337,31 @@ def pdk():
               help="only these cells (names like nand2_1); the merge needs them all")
 @click.option("--force", is_flag=True, help="characterise again even if a cell's result is current")
 @click.option("--no-merge", is_flag=True, help="only characterise, do not write the merged Liberty")
+@click.option("--without", default=None, metavar="A,B,...",
+              help="leave these cells out of the merged Liberty (named in its comment)")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
               help="cells characterised at a time")
-def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs):
+def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs, without):
     """Characterise the sky130_fd_sc_hd cells accel uses (tt, 1.8 V, 25 C) with lctime and ngspice,
     cell by cell (resumable), and merge them into one Liberty file. Takes hours; see docs/flow.md."""
     from .flow.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
 
-    chosen = CELLS
-    if cells:
-        names = [name.strip() for name in cells.split(",") if name.strip()]
+    def cell_names(option: str, value: str | None) -> list[str]:
+        names = [name.strip() for name in (value or "").split(",") if name.strip()]
         unknown = sorted(set(names) - {cell.name for cell in CELLS})
         if unknown:
-            fail(f"--cells: not in the characterised set: {', '.join(unknown)} "
+            fail(f"--{option}: not in the characterised set: {', '.join(unknown)} "
                  f"(known: {', '.join(cell.name for cell in CELLS)})", EXIT_CONFIG)
-        chosen = [cell for cell in CELLS if cell.name in names]
+        return names
+
+    names, left_out = cell_names("cells", cells), tuple(cell_names("without", without))
+    chosen = [cell for cell in CELLS if (not names or cell.name in names) and cell.name not in left_out]
     try:
         runner = Characterizer(workdir)
         runner.characterize(chosen, report=lambda line: console.print(line, highlight=False), force=force,
                             jobs=jobs)
         if not no_merge:
-            target = runner.merge(output or default_liberty())
+            target = runner.merge(output or default_liberty(), without=left_out)
             console.print(f"wrote {target}")
     except CharacterizeError as exc:
         fail(str(exc), EXIT_FAILED)

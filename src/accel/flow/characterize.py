@@ -368,15 +368,19 @@ class Characterizer:
             for future in [pool.submit(one, item) for item in todo]:
                 future.result()
 
-    def merge(self, target: Path) -> Path:
-        """One Liberty file from the per-cell results, the tie cells and the physical-only cells."""
-        missing = [cell.name for cell in CELLS if not self.done(cell)]
+    def merge(self, target: Path, without: tuple[str, ...] = ()) -> Path:
+        """One Liberty file from the per-cell results, the tie cells and the physical-only cells.
+
+        ``without`` leaves cells out on purpose (named in the library's comment); every other cell of
+        :data:`CELLS` must be done."""
+        cells = [cell for cell in CELLS if cell.name not in without]
+        missing = [cell.name for cell in cells if not self.done(cell)]
         if missing:
             raise CharacterizeError(f"cells not characterised yet: {', '.join(missing)} "
                                     f"(run accel pdk characterize to finish them)")
         templates: dict[str, str] = {}
         groups = []
-        for cell in CELLS:
+        for cell in cells:
             text = (self.workdir / "cells" / f"{cell.name}.lib").read_text()
             for name, body in top_groups(text, "lu_table_template") + top_groups(text, "power_lut_template"):
                 templates.setdefault(name, body)
@@ -386,7 +390,10 @@ class Characterizer:
                                       functions))
         for name in PHYSICAL_CELLS:
             groups.append(static_cell(name, self.pdk.pins(name), lef_area(self.pdk.cell_file(name, ".lef"))))
-        text = library_header() + "\n".join(templates.values()) + "\n" + "\n".join(groups) + "\n}\n"
+        header = library_header()
+        if without:
+            header = header.replace('(tt, 1.8 V, 25 C)";', f'(tt, 1.8 V, 25 C); left out: {", ".join(without)}";', 1)
+        text = header + "\n".join(templates.values()) + "\n" + "\n".join(groups) + "\n}\n"
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
         partial.write_text(text)
