@@ -154,10 +154,14 @@ def test_merge_names_the_cells_left_out_and_needs_all_others(tmp_path, monkeypat
     runner.workdir = tmp_path
     (tmp_path / "cells").mkdir()
     (tmp_path / "cells" / "inv_1.lib").write_text(
-        'library (x) {\n  cell ("sky130_fd_sc_hd__inv_1") {\n    area : 3.75 ;\n  }\n}\n')
+        'library (x) {\n  power_lut_template (energy_template_6x6) {\n    variable_1 : total_output_net_capacitance;\n'
+        '    variable_2 : input_net_transition;\n  }\n  cell ("sky130_fd_sc_hd__inv_1") {\n    area : 3.75 ;\n  }\n}\n')
     monkeypatch.setattr(ch.Characterizer, "done", lambda self, cell: cell.name == "inv_1")
     with pytest.raises(ch.CharacterizeError, match="not characterised yet: dfrtp_1"):
         runner.merge(tmp_path / "all.lib")
     text = runner.merge(tmp_path / "lib.lib", without=("dfrtp_1",)).read_text()
     assert "left out: dfrtp_1" in text and "sky130_fd_sc_hd__inv_1" in text and "dfrtp" not in text.split(
         "left out: dfrtp_1", 1)[1]
+    # OpenSTA needs the corner's voltage and the older name of the slew axis to report power
+    assert "default_operating_conditions : tt_025C_1v80" in text and "voltage : 1.8" in text
+    assert "variable_2 : input_transition_time" in text and "input_net_transition" not in text

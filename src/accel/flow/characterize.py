@@ -382,15 +382,18 @@ class Characterizer:
         groups = []
         for cell in cells:
             text = (self.workdir / "cells" / f"{cell.name}.lib").read_text()
-            for name, body in top_groups(text, "lu_table_template") + top_groups(text, "power_lut_template"):
+            for name, body in top_groups(text, "lu_table_template"):
                 templates.setdefault(name, body)
+            for name, body in top_groups(text, "power_lut_template"):
+                # the same axis under its older name, the one OpenSTA (2019) computes power with
+                templates.setdefault(name, body.replace("input_net_transition", "input_transition_time"))
             groups += [body for _, body in top_groups(text, "cell")]
         for name, functions in TIE_CELLS.items():
             groups.append(static_cell(name, self.pdk.pins(name), lef_area(self.pdk.cell_file(name, ".lef")),
                                       functions))
         for name in PHYSICAL_CELLS:
             groups.append(static_cell(name, self.pdk.pins(name), lef_area(self.pdk.cell_file(name, ".lef"))))
-        header = library_header()
+        header = operating_conditions(library_header())
         if without:
             header = header.replace('(tt, 1.8 V, 25 C)";', f'(tt, 1.8 V, 25 C); left out: {", ".join(without)}";', 1)
         text = header + "\n".join(templates.values()) + "\n" + "\n".join(groups) + "\n}\n"
@@ -399,6 +402,15 @@ class Characterizer:
         partial.write_text(text)
         partial.replace(target)
         return target
+
+
+def operating_conditions(header: str) -> str:
+    """The library header with the corner as default operating conditions: without them OpenSTA has no
+    supply voltage and reports 0 W (per-cell files keep the plain header, which is part of their keys)."""
+    name = f"{CORNER['process']}_{CORNER['temperature']:03d}C_{str(CORNER['voltage']).replace('.', 'v')}0"
+    block = (f"  operating_conditions ({name}) {{\n    process : 1;\n    voltage : {CORNER['voltage']};\n"
+             f"    temperature : {CORNER['temperature']};\n  }}\n  default_operating_conditions : {name};\n")
+    return re.sub(r"(^\s*nom_voltage\s*:[^\n]*\n)", lambda m: m.group(1) + block, header, count=1, flags=re.M)
 
 
 def top_groups(text: str, kind: str) -> list[tuple[str, str]]:
