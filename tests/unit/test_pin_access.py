@@ -78,7 +78,7 @@ END flop
 def test_rules_come_from_the_technology_lef():
     rules = pa.rules_from_tech(TECH)
     assert (rules.x_offset, rules.x_pitch, rules.y_offset, rules.y_pitch) == (0.23, 0.46, 0.17, 0.34)
-    assert (rules.li1_spacing, rules.met1_spacing, rules.cut, rules.cut_spacing) == (0.17, 0.14, 0.17, 0.19)
+    assert (rules.met1_spacing, rules.cut, rules.cut_spacing) == (0.14, 0.17, 0.19)
     assert rules.enclosure == (0.03, 0.06) and rules.via_met1 == (0.16, 0.13)
     (wide_x, wide_y), (square_x, square_y) = rules.pad_sizes()
     assert (wide_x, wide_y) == (0.185, 0.115)                     # 0.37 x 0.23 um: area 0.085 >= 0.083

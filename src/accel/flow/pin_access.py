@@ -1,16 +1,16 @@
-"""Pin-access pads: a met1 landing pad over one mcon on the few sky130 cell pins qrouter cannot reach.
+"""Pin-access pads: every sky130 signal pin is reached through one mcon and a met1 pad chosen here.
 
-qrouter reaches a pin by dropping a via at a routing-grid point inside it. A few sky130_fd_sc_hd pins
-sit between the li1 tracks so that no grid point leaves room for the via's li1 pad: dfxtp_1's D pin
-(x 1.37-1.65 um in the cell) has the track at 1.61, where the pad comes within 0.125 um of the li1
-obstruction at 1.82 (rule LI 3: 0.17). Routing a placed PE failed on every flip-flop's D input that way.
-
-For each such pin this module finds a place for one mcon inside the pin's li1 and a met1 pad around it,
-centred on a met1 track and covering a vertical track, clear of the cell's own metal. The routing view
-(LEF) gets the pad as part of the pin and the layout gets the mcon and the pad, so the router lands on
-met1 and the pin is reached through a real, rule-checked contact. All numbers come from the technology
-LEF: track offsets and pitches, li1 width and spacing, met1 spacing and minimum area, mcon size and
-met1's enclosure of it. With them, a placed PE routed completely (58 failed nets before).
+The sky130_fd_sc_hd pins are li1. Letting qrouter route li1 and drop its own li1-met1 via on them went
+wrong three ways on a placed PE: pins between the li1 tracks were unreachable (every dfxtp_1 D input),
+its pin vias ignored other nets' vias on the next met1 track in the same column (300 spacing errors of
+0.095 um), and its li1 wires jogged into neighbouring pins. So the router never sees li1
+(accel.flow.sky130.routing_tech_lef): for each signal pin of each cell this module places one mcon inside
+the pin's li1 and a met1 pad around it on a met1 track, across the met1 of the via the router drops
+there, clear of the cell's own metal and of the cell's other pads. The routing view (LEF) has the pad
+as the pin and the layout gets the mcon and the pad, so the router lands on met1 and every pin is
+reached through a real, rule-checked contact. All numbers come from the technology LEF: track offsets
+and pitches, met1 width, spacing and minimum area, mcon size, spacing and met1's enclosure of it, and
+the met1-met2 via's size.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ class AccessRules:
     x_pitch: float
     y_offset: float          # horizontal met1 tracks
     y_pitch: float
-    li1_width: float
-    li1_spacing: float
     met1_width: float
     met1_spacing: float
     met1_area: float
@@ -65,7 +63,6 @@ def rules_from_tech(tech_lef: str) -> AccessRules:
         x_offset=lef_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=lef_number(li1, r"PITCH\s+([\d.]+)", "li1"),
         y_offset=lef_number(met1, r"OFFSET\s+([\d.]+)", "met1"),
         y_pitch=lef_number(met1, r"PITCH\s+([\d.]+)", "met1"),
-        li1_width=lef_number(li1, r"WIDTH\s+([\d.]+)\s*;", "li1"), li1_spacing=min_spacing(li1, "li1"),
         met1_width=lef_number(met1, r"WIDTH\s+([\d.]+)\s*;", "met1"), met1_spacing=min_spacing(met1, "met1"),
         met1_area=lef_number(met1, r"AREA\s+([\d.]+)", "met1"),
         cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"), cut_spacing=lef_number(mcon, r"SPACING\s+([\d.]+)", "mcon"),
@@ -123,11 +120,6 @@ def _tracks(offset: float, pitch: float, limit: float) -> list[float]:
     return [round(offset + k * pitch, 6) for k in range(count) if offset + k * pitch < limit - EPS]
 
 
-def _others(shapes: MacroShapes, pin: str, layer: str) -> list[Rect]:
-    return shapes.fixed(layer) + [r for name, layers in shapes.pins.items() if name != pin
-                                  for r in layers.get(layer, [])]
-
-
 def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tuple[Rect, Rect, Rect]]:
     """Every (mcon cut, met1 pad) for a pin, best first: the cut inside the pin's li1 and as near a vertical
     track as the pin allows, the pad centred on a met1 track and reaching across the met1 of the via the
@@ -177,8 +169,7 @@ def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tu
                                       abs(y - (r[1] + r[3]) / 2),
                                       (x - half_cut, y_cut - half_cut, x + half_cut, y_cut + half_cut), pad, via))
     found.sort(key=lambda c: c[:3])
-    return [tuple(tuple(round(v, 4) for v in rect) for rect in rects) for *_, rects in
-            ((c[:3], c[3:]) for c in found)]
+    return [tuple(tuple(round(v, 4) for v in rect) for rect in c[3:]) for c in found]
 
 
 def macro_pads(shapes: MacroShapes, rules: AccessRules) -> tuple[dict[str, dict[str, Rect]], list[str]]:
