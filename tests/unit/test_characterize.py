@@ -165,3 +165,25 @@ def test_merge_names_the_cells_left_out_and_needs_all_others(tmp_path, monkeypat
     # OpenSTA needs the corner's voltage and the older name of the slew axis to report power
     assert "default_operating_conditions : tt_025C_1v80" in text and "voltage : 1.8" in text
     assert "variable_2 : input_transition_time" in text and "input_net_transition" not in text
+
+
+def test_lctime_run_helper_walks_the_setup_hold_grid_backwards(monkeypatch, tmp_path):
+    """A helper run visits the grid from its last point; the points it finishes go to the shared store."""
+    import sys
+    import types
+
+    from accel.flow import lctime_run
+
+    seen = []
+    seq = types.SimpleNamespace(
+        optimize=object(), measure_flip_flop_setup_hold=None, FFSetupHoldResult=object,
+        characterize_flip_flop_setup_hold=lambda **kw: seen.append(
+            (list(kw["related_pin_transition"]), list(kw["constrained_pin_transition"]))))
+    package, characterization = types.ModuleType("lctime"), types.ModuleType("lctime.characterization")
+    characterization.timing_sequential = seq
+    monkeypatch.setitem(sys.modules, "lctime", package)
+    monkeypatch.setitem(sys.modules, "lctime.characterization", characterization)
+    monkeypatch.setitem(sys.modules, "lctime.characterization.timing_sequential", seq)
+    lctime_run.install(tmp_path, [0.05, 0.4], reverse=True)
+    seq.characterize_flip_flop_setup_hold(related_pin_transition=[1, 2, 3], constrained_pin_transition=None)
+    assert seen[0][0] == [3, 2, 1] and seen[0][1] == pytest.approx([0.4e-9, 0.05e-9])

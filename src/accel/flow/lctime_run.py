@@ -28,6 +28,9 @@ XTOL_S = 1e-12
 #: Environment: directory for per-point results, and the data slews (ns, comma-separated) of the constraints.
 POINTS_ENV = "ACCEL_LCTIME_POINTS"
 SLEWS_ENV = "ACCEL_LCTIME_CONSTRAINT_SLEWS"
+#: Environment: walk the setup/hold grid from its last point (a helper next to the run that walks it
+#: from the first; each takes the other's finished points from the shared directory).
+REVERSE_ENV = "ACCEL_LCTIME_REVERSE"
 
 
 class _CoarserOptimize:
@@ -51,7 +54,7 @@ def point_key(kwargs: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def install(points: Path | None, constraint_slews_ns: list[float] | None) -> None:
+def install(points: Path | None, constraint_slews_ns: list[float] | None, reverse: bool = False) -> None:
     import numpy as np
     from lctime.characterization import timing_sequential as seq
 
@@ -77,6 +80,9 @@ def install(points: Path | None, constraint_slews_ns: list[float] | None) -> Non
     def characterize_coarse(**kwargs):
         if constraint_slews_ns:
             kwargs["constrained_pin_transition"] = np.array(constraint_slews_ns) * 1e-9
+        if reverse:
+            for name in ("constrained_pin_transition", "related_pin_transition"):
+                kwargs[name] = np.asarray(kwargs[name])[::-1]
         return characterize(**kwargs)
 
     seq.measure_flip_flop_setup_hold = measure_kept
@@ -88,7 +94,7 @@ def main() -> None:
     if points is not None:
         points.mkdir(parents=True, exist_ok=True)
     slews = [float(s) for s in os.environ.get(SLEWS_ENV, "").split(",") if s.strip()]
-    install(points, slews or None)
+    install(points, slews or None, reverse=bool(os.environ.get(REVERSE_ENV)))
     from lctime.characterization.main_lctime import main as lctime_main
 
     sys.argv[0] = "lctime"
