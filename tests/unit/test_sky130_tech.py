@@ -107,7 +107,8 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     liberty.write_text("library (x) { }\n")
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
-    gds = sky130.def_to_gds(tmp_path / "two.def", tech, tmp_path / "two.gds")
+    gds = tmp_path / "two.gds"
+    assert sky130.def_to_gds(tmp_path / "two.def", tech, gds) >= 0
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
@@ -179,3 +180,32 @@ def test_cells_without_pin_access_are_dont_use():
     text = sky130.dont_use(liberty, ["dfrtp_1"])
     dfrtp, dfxtp = text.split("sky130_fd_sc_hd__dfxtp_1")
     assert "dont_use : true" in dfrtp and "dont_use" not in dfxtp
+
+
+@pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
+def test_notches_are_filled_only_inside_one_net():
+    import klayout.db as kdb
+
+    def layout_with(extra):
+        layout = kdb.Layout()
+        layout.dbu = 0.001
+        top = layout.create_cell("top")
+        met1 = layout.layer(68, 20)
+        # a wire with two via pads 0.1 um apart: the wire between them is a 0.015 um deep notch
+        for box in [(0, 0, 2, 0.14), (0.5, -0.06, 0.82, 0.2), (0.92, -0.06, 1.24, 0.2), *extra]:
+            top.shapes(met1).insert(kdb.DBox(*box))
+        return layout, top, met1
+
+    def notches(top, met1):
+        metal = kdb.Region(top.begin_shapes_rec(met1))
+        return metal.notch_check(140).count()
+
+    layout, top, met1 = layout_with([])
+    assert notches(top, met1) > 0
+    assert sky130.fill_notches(layout, {"met1": 0.14}) >= 1
+    assert notches(top, met1) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
+    # another net's metal reaching into the upper slot: that slot stays open (a fill would short the
+    # two), the lower one is filled
+    layout, top, met1 = layout_with([(0.84, 0.155, 0.9, 0.3)])
+    assert sky130.fill_notches(layout, {"met1": 0.14}) == 1
+    assert kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 2

@@ -257,8 +257,9 @@ def klayout_layer_map() -> str:
     return "\n".join(rows) + "\n"
 
 
-def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | None = None) -> Path:
-    """The routed DEF as GDS with the real cell layouts (the cells' GDS replace their LEF abstracts)."""
+def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | None = None) -> int:
+    """The routed DEF as GDS with the real cell layouts (the cells' GDS replace their LEF abstracts) and
+    its notches filled (:func:`fill_notches`); returns how many notch fills it drew."""
     import klayout.db as kdb
 
     pdk = pdk or Sky130Package.find()
@@ -275,10 +276,45 @@ def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | N
     layout = kdb.Layout()
     layout.read(str(def_file), options)
     add_pads_to_layout(layout, json.loads((tech_dir / PADS_FILE).read_text()))
+    tech = dict(lef_layers((tech_dir / f"{TECH}_tech.lef").read_text()))
+    fills = fill_notches(layout, {name: min_spacing(tech[name], name) for name in NOTCH_LAYERS})
     partial = gds.with_suffix(".partial.gds")
     layout.write(str(partial))
     partial.replace(gds)
-    return gds
+    return fills
+
+
+#: Routing layers whose notches the GDS step fills.
+NOTCH_LAYERS = ("met1", "met2", "met3", "met4")
+
+
+def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
+    """Fill the notches of the routed metal: gaps narrower than the layer's spacing between two edges of
+    one polygon (qrouter's via pads are wider than its wires, so two vias one track apart on a wire leave a
+    0.015 um deep slot, and a wire stub beside a pad leaves a slit). The metal is one net on both sides,
+    so filling cannot open or short anything; a fill that would touch other metal is left out. Filling
+    can make new, smaller notches, so it repeats up to ``rounds`` times. Returns the fills drawn."""
+    import klayout.db as kdb
+
+    top = layout.top_cell()
+    drawn = 0
+    for name, space in spacing.items():
+        index = layout.find_layer(*GDS_ROUTING[name][:2])
+        if index is None:
+            continue
+        for _ in range(rounds):
+            metal = kdb.Region(top.begin_shapes_rec(index))
+            metal.merge()
+            notches = metal.notch_check(int(round(space / layout.dbu))).polygons() - metal
+            added = 0
+            for piece in notches.each():
+                if metal.interacting(kdb.Region(piece)).count() == 1:     # only its own polygon
+                    top.shapes(index).insert(piece)
+                    added += 1
+            drawn += added
+            if not added:
+                break
+    return drawn
 
 
 def add_pads_to_layout(layout, pads: dict[str, dict[str, dict[str, list[float]]]]) -> int:
