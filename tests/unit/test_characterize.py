@@ -155,7 +155,10 @@ def test_merge_names_the_cells_left_out_and_needs_all_others(tmp_path, monkeypat
     (tmp_path / "cells").mkdir()
     (tmp_path / "cells" / "inv_1.lib").write_text(
         'library (x) {\n  power_lut_template (energy_template_6x6) {\n    variable_1 : total_output_net_capacitance;\n'
-        '    variable_2 : input_net_transition;\n  }\n  cell ("sky130_fd_sc_hd__inv_1") {\n    area : 3.75 ;\n  }\n}\n')
+        '    variable_2 : input_net_transition;\n  }\n  cell ("sky130_fd_sc_hd__inv_1") {\n    area : 3.75 ;\n'
+        '    ff (IQ, IQ_INV) {\n      clocked_on : "(CLK)";\n      next_state : "(D)";\n'
+        '      clear : "(!RESET_B)";\n    }\n    pin (Q) {\n      function : "(IQ)";\n    }\n'
+        '    pin (Y) {\n      function : "(!A)";\n    }\n    pin (X) {\n      function : "(A&B)";\n    }\n  }\n}\n')
     monkeypatch.setattr(ch.Characterizer, "done", lambda self, cell: cell.name == "inv_1")
     with pytest.raises(ch.CharacterizeError, match="not characterised yet: dfrtp_1"):
         runner.merge(tmp_path / "all.lib")
@@ -165,6 +168,9 @@ def test_merge_names_the_cells_left_out_and_needs_all_others(tmp_path, monkeypat
     # OpenSTA needs the corner's voltage and the older name of the slew axis to report power
     assert "default_operating_conditions : tt_025C_1v80" in text and "voltage : 1.8" in text
     assert "variable_2 : input_transition_time" in text and "input_net_transition" not in text
+    # flip-flop pins as Yosys' dfflibmap reads them
+    assert 'clocked_on : "CLK"' in text and 'next_state : "D"' in text and 'clear : "!RESET_B"' in text
+    assert 'function : "IQ"' in text and 'function : "!A"' in text and 'function : "(A&B)"' in text
 
 
 def test_lctime_run_helper_walks_the_setup_hold_grid_backwards(monkeypatch, tmp_path):

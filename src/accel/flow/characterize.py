@@ -397,6 +397,9 @@ class Characterizer:
         if without:
             header = header.replace('(tt, 1.8 V, 25 C)";', f'(tt, 1.8 V, 25 C); left out: {", ".join(without)}";', 1)
         text = header + "\n".join(templates.values()) + "\n" + "\n".join(groups) + "\n}\n"
+        # lctime writes single pins as expressions, "(CLK)", "(D)", "(IQ)"; Yosys' dfflibmap takes only a pin
+        # name (with "!" for negation) and would find no flip-flop at all
+        text = re.sub(r'((?:clocked_on|next_state|clear|preset|function)\s*:\s*")\((!?\w+)\)"', r'\1\2"', text)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
         partial.write_text(text)
