@@ -49,6 +49,7 @@ def write_par(ctx: FlowContext, path: Path) -> None:
 class Place(Step):
     name = "place"
     tools = ("graywolf", "qflow")
+    version = "2"       # 2: qrouter's script carries the PDK's coarse-layer fences
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
     description = "graywolf placement, power stripes, pins"
 
