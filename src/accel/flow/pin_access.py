@@ -9,7 +9,7 @@ the pin's li1 and a met1 pad around it on a met1 track, across the met1 of the v
 there, clear of the cell's own metal and of the cell's other pads. The routing view (LEF) has the pad
 as the pin and the layout gets the mcon and the pad, so the router lands on met1 and every pin is
 reached through a real, rule-checked contact. All numbers come from the technology LEF: track offsets
-and pitches, met1 width, spacing and minimum area, mcon size, spacing and met1's enclosure of it, and
+and pitches, met1 spacing and minimum area, mcon size, spacing and met1's enclosure of it, and
 the met1-met2 via's size.
 """
 
@@ -30,7 +30,6 @@ class AccessRules:
     x_pitch: float
     y_offset: float          # horizontal met1 tracks
     y_pitch: float
-    met1_width: float
     met1_spacing: float
     met1_area: float
     cut: float               # mcon width
@@ -63,7 +62,7 @@ def rules_from_tech(tech_lef: str) -> AccessRules:
         x_offset=lef_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=lef_number(li1, r"PITCH\s+([\d.]+)", "li1"),
         y_offset=lef_number(met1, r"OFFSET\s+([\d.]+)", "met1"),
         y_pitch=lef_number(met1, r"PITCH\s+([\d.]+)", "met1"),
-        met1_width=lef_number(met1, r"WIDTH\s+([\d.]+)\s*;", "met1"), met1_spacing=min_spacing(met1, "met1"),
+        met1_spacing=min_spacing(met1, "met1"),
         met1_area=lef_number(met1, r"AREA\s+([\d.]+)", "met1"),
         cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"), cut_spacing=lef_number(mcon, r"SPACING\s+([\d.]+)", "mcon"),
         via_met1=(round(via_half + big, 4), round(via_half + small, 4)),
