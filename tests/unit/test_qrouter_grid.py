@@ -1,7 +1,7 @@
 """Fences for qrouter's coarse layers (accel.flow.qrouter_grid): every grid line off a coarse layer's
 tracks is obstructed on that layer, its own tracks and the other layers stay free."""
 
-from accel.flow.qrouter_grid import def_tracks, off_pitch_obstructions
+from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, trim_stripes
 
 DEF = """UNITS DISTANCE MICRONS 200 ;
 DIEAREA ( -184 -136 ) ( 1000 800 ) ;
@@ -37,3 +37,32 @@ def test_off_track_lines_of_coarse_layers_are_fenced():
 def test_layers_on_the_finest_pitch_are_never_fenced():
     assert off_pitch_obstructions(DEF, 200, ["met1", "met2"]) == []
     assert off_pitch_obstructions("no tracks", 200, ["met3"]) == []
+
+
+STRIPED = DEF + """VIAS 1 ;
+- M3M4_PR_post
++ RECT via3 ( -20 -20 ) ( 20 20 )
++ RECT met3 ( -184 -37 ) ( 184 37 )
++ RECT met4 ( -184 -33 ) ( 184 33 ) ;
+END VIAS
+SPECIALNETS 1 ;
+- VPWR
++ FIXED met3 66 ( 460 34 ) ( * * ) M3M4_PR_post
+  NEW met4 368 ( 460 -136 ) ( * 800 )
+ ;
+END SPECIALNETS
+"""
+CLEARANCE = {"met3": LayerClearance(0.3, 0.15, 0.19), "met4": LayerClearance(0.3, 0.15, 0.165)}
+
+
+def test_stripes_are_narrowed_until_the_via_pads_beside_them_clear():
+    new, trimmed = trim_stripes(STRIPED, 200, CLEARANCE)
+    # met4 tracks at -0.92 + 0.92k: the 1.84 um stripe centred at 2.3 um leaves the next track (3.68) 0.46 um
+    # from its edge, enough for qrouter's wire (0.3 + 0.15) but not for a via pad (0.3 + 0.165): 5 nm off
+    assert "NEW met4 366 ( 460 -136 )" in new
+    # the via stack's met3 beside met3 via pads on the 0.46 um grid: 0.3 + 0.19 from the next usable point
+    assert "RECT met3 ( -178 -37 ) ( 178 37 )" in new and "RECT met4 ( -183 -33 ) ( 183 33 )" in new
+    assert "RECT via3 ( -20 -20 ) ( 20 20 )" in new and trimmed == 3
+    # already clear: nothing changes
+    assert trim_stripes(new, 200, CLEARANCE) == (new, 0)
+    assert trim_stripes(DEF, 200, CLEARANCE) == (DEF, 0)

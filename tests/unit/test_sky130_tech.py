@@ -108,7 +108,7 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
     gds = tmp_path / "two.gds"
-    assert sky130.def_to_gds(tmp_path / "two.def", tech, gds) >= 0
+    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "notch_fills"}
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
@@ -209,3 +209,41 @@ def test_notches_are_filled_only_inside_one_net():
     layout, top, met1 = layout_with([(0.84, 0.155, 0.9, 0.3)])
     assert sky130.fill_notches(layout, {"met1": 0.14}) == 1
     assert kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
+def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
+    import klayout.db as kdb
+
+    def layout_with(neighbour):
+        layout = kdb.Layout()
+        layout.dbu = 0.001
+        top = layout.create_cell("top")
+        met1, via, met2 = layout.layer(68, 20), layout.layer(68, 44), layout.layer(69, 20)
+        cell = layout.create_cell("VIA_M1M2_PR_MR_0")         # met1 pad long across the met1 tracks
+        cell.shapes(met1).insert(kdb.Box(-130, -160, 130, 160))
+        cell.shapes(via).insert(kdb.Box(-75, -75, 75, 75))
+        cell.shapes(met2).insert(kdb.Box(-130, -160, 130, 160))
+        top.insert(kdb.CellInstArray(cell.cell_index(), kdb.Trans(1000, 1000)))
+        top.shapes(met1).insert(kdb.Box(0, 930, 1000, 1070))            # its own wire along the track
+        top.shapes(met1).insert(kdb.Box(*neighbour))                    # another net
+        return layout, top, met1, met2
+
+    def errors(top, layer):
+        metal = kdb.Region(top.begin_shapes_rec(layer))
+        metal.merge()
+        return metal.isolated_check(140).count()
+
+    # a wire on the next track (0.34 um up): 0.11 um from the tall pad, 0.14 from a turned one
+    layout, top, met1, met2 = layout_with((500, 1270, 1500, 1410))
+    assert errors(top, met1) == 1
+    assert sky130.turn_via_pads(layout, {"met1": 0.14}) == 1
+    assert errors(top, met1) == 0
+    via = next(top.each_inst())
+    turned = layout.cell(via.cell_index)
+    assert turned.bbox_per_layer(met1) == kdb.Box(-160, -130, 160, 130)        # met1 turned about the cut
+    assert turned.bbox_per_layer(met2) == kdb.Box(-130, -160, 130, 160)        # met2 as it was
+    # a neighbour a turned pad would hit (0.1 um to the right): the tall pad stays
+    layout, top, met1, _ = layout_with((1230, 700, 1370, 1300))
+    before = errors(top, met1)
+    assert before >= 1 and sky130.turn_via_pads(layout, {"met1": 0.14}) == 0 and errors(top, met1) == before

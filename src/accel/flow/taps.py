@@ -98,6 +98,7 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
 
     half = pitch // 2
     taps, worst, out = 0, 0, []
+    replaced: dict[str, list[Component]] = {}
     for y, row in sorted(rows.items()):
         row.sort(key=lambda c: c.x)
         left, right = row[0].x, max(c.x + widths[c.cell] for c in row)
@@ -121,8 +122,10 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
             covered = x + site + half
         for component in [c for c in row if c.name in chosen]:
             row.remove(component)
-            row.extend(split_fill(component, chosen[component.name], widths[component.cell] // site, site,
-                                  tap_cell, fill_cell, tuple(sorted(fills))))
+            pieces = split_fill(component, chosen[component.name], widths[component.cell] // site, site,
+                                tap_cell, fill_cell, tuple(sorted(fills)))
+            replaced[component.name] = pieces
+            row.extend(pieces)
             taps += len(chosen[component.name])
         if not positions:
             raise TapError(f"row at y={y} has no fill cell to turn into a well tap (lower flow.utilization)")
@@ -134,4 +137,26 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
                            f"the tap pitch {pitch}: too few fill cells to turn into taps (lower flow.utilization)")
         out.extend(sorted(row, key=lambda c: c.x))
     text = "\n".join(lines[:start] + [f"COMPONENTS {len(out)} ;"] + [c.line() for c in out] + lines[end:])
-    return text + ("\n" if def_text.endswith("\n") else ""), {"taps": taps, "worst_distance": worst}
+    return text + ("\n" if def_text.endswith("\n") else ""), {"taps": taps, "worst_distance": worst,
+                                                              "replaced": replaced}
+
+
+FILL_LINE = re.compile(r"^Net=(\S+) Instance=(\S+) Cell=(\S+) Pin=(\S+)\s*$")
+
+
+def fillcells_with_taps(text: str, replaced: dict[str, list[Component]]) -> str:
+    """qflow's ``fillcells.txt`` (the fill instances its router adds to the netlists) after
+    :func:`insert_taps`: each split fill cell's line becomes one line per piece, each on a fresh
+    unconnected net. Without this the routed netlist keeps fill cells the layout no longer has."""
+    numbers = [int(n) for n in re.findall(r"^Net=__antenna_nc_(\d+)", text, re.M)]
+    fresh = max(numbers, default=-1) + 1
+    out = []
+    for line in text.splitlines():
+        match = FILL_LINE.match(line)
+        if not match or match.group(2) not in replaced:
+            out.append(line)
+            continue
+        for piece in replaced[match.group(2)]:
+            out.append(f"Net=__antenna_nc_{fresh} Instance={piece.name} Cell={piece.cell} Pin={match.group(4)}")
+            fresh += 1
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

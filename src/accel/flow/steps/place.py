@@ -9,11 +9,13 @@ placement-time buffering back into the netlists.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from ..qrouter_grid import off_pitch_obstructions
-from ..taps import TapError, insert_taps
+from ..qrouter_grid import off_pitch_obstructions, trim_stripes
+from ..sky130 import stripe_clearances
+from ..taps import TapError, fillcells_with_taps, insert_taps
 from .qflow import make_project, run_stage
 
 
@@ -49,7 +51,9 @@ def write_par(ctx: FlowContext, path: Path) -> None:
 class Place(Step):
     name = "place"
     tools = ("graywolf", "qflow")
-    version = "2"       # 2: qrouter's script carries the PDK's coarse-layer fences
+    #: 2: qrouter's script carries the PDK's coarse-layer fences; 3: trimmed stripes, router commands, and the
+    #: edited DEF reaches the router (it started from qflow's unedited <top>_unroute.def before)
+    version = "3"
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
     description = "graywolf placement, power stripes, pins"
 
@@ -60,7 +64,8 @@ class Place(Step):
     def config_slice(self, ctx):
         flow = ctx.config.flow
         return {"utilization": flow.utilization, "aspect_ratio": flow.aspect_ratio,
-                "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um}
+                "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
+                "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands)}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("synth"))
@@ -74,22 +79,38 @@ class Place(Step):
                    "design__die__height": round(height, 2)}
         if ctx.pdk.tap_cell:
             metrics.update(add_taps(ctx, def_file, log))
-        if ctx.pdk.fenced_layers:
-            metrics["place__fenced_grid_lines"] = fence_coarse_layers(ctx, work, def_file, log)
+        metrics.update(prepare_router(ctx, work, def_file, log))
+        # qflow's router.sh starts from <top>_unroute.def when there is one (copying it over <top>.def), so
+        # the taps and trimmed stripes must be in that file too or the route silently drops them.
+        unrouted = def_file.with_name(f"{ctx.top}_unroute.def")
+        if unrouted.exists():
+            shutil.copyfile(def_file, unrouted)
         return metrics
 
 
-def fence_coarse_layers(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> int:
-    """Obstruct the router's grid lines off the tracks of the PDK's coarse layers (accel.flow.qrouter_grid):
-    the obstructions go into qrouter's script before it reads the DEF; returns how many."""
+def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> dict:
+    """What the PDK asks of the placed DEF and qrouter's script before routing: narrower power stripes
+    (qrouter_grid.trim_stripes), obstructions on the grid lines off the coarse layers' tracks
+    (qrouter_grid.off_pitch_obstructions) and its router commands, both put before the script reads the DEF."""
+    pdk = ctx.pdk
     text = def_file.read_text()
-    fences = off_pitch_obstructions(text, def_units(text, def_file), list(ctx.pdk.fenced_layers))
-    cfg = work / "layout" / f"{ctx.top}.cfg"
-    script = cfg.read_text()
-    if "\nread_def" not in script:
-        raise StepError("place", f"{cfg.name}: no read_def line to put the track obstructions before", log)
-    cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(fences) + "\nread_def", 1))
-    return len(fences)
+    units = def_units(text, def_file)
+    metrics = {}
+    if pdk.trim_stripes:
+        text, trimmed = trim_stripes(text, units, stripe_clearances(pdk.path("tech_lef").read_text()))
+        def_file.write_text(text)
+        metrics["place__stripe_shapes_trimmed"] = trimmed
+    fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers)) if pdk.fenced_layers else []
+    if pdk.fenced_layers:
+        metrics["place__fenced_grid_lines"] = len(fences)
+    lines = list(pdk.router_commands) + fences
+    if lines:
+        cfg = work / "layout" / f"{ctx.top}.cfg"
+        script = cfg.read_text()
+        if "\nread_def" not in script:
+            raise StepError("place", f"{cfg.name}: no read_def line to put the router commands before", log)
+        cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(lines) + "\nread_def", 1))
+    return metrics
 
 
 def add_taps(ctx: FlowContext, def_file: Path, log: Path) -> dict:
@@ -106,6 +127,9 @@ def add_taps(ctx: FlowContext, def_file: Path, log: Path) -> dict:
     except TapError as exc:
         raise StepError("place", f"well taps: {exc}", log) from None
     def_file.write_text(new)
+    fillcells = def_file.with_name("fillcells.txt")
+    if fillcells.exists():
+        fillcells.write_text(fillcells_with_taps(fillcells.read_text(), found["replaced"]))
     with open(log, "a") as handle:
         handle.write(f"\naccel: {found['taps']} well taps ({pdk.tap_cell}), every point of a row within "
                      f"{found['worst_distance'] / units:.2f} um of one\n")
