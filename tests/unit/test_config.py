@@ -56,7 +56,14 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert parse_config(VALID).config_hash() != parse_config(VALID, overrides=["array.rows=4"]).config_hash()
     # Pinned: a changed hash invalidates every cached build, so it must not change by accident.
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
-    assert load_config("default").config_hash() == "7f5d664bc050"
+    # ed5afc62fd57: default.yaml leaves flow.utilization to the PDK (was 7f5d664bc050 with 0.6 spelled out)
+    assert load_config("default").config_hash() == "ed5afc62fd57"
+
+
+def test_utilization_defaults_to_the_pdks():
+    assert load_config("default").flow.density == 0.6
+    assert load_config("default", ["flow.pdk=sky130hd"]).flow.density == 0.3
+    assert load_config("default", ["flow.pdk=sky130hd", "flow.utilization=0.45"]).flow.density == 0.45
 
 
 def test_overrides():

@@ -108,7 +108,7 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
     gds = tmp_path / "two.gds"
-    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "same_net_bridges", "notch_fills"}
+    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "same_net_bridges", "min_area_growths", "notch_fills"}
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
@@ -280,3 +280,31 @@ def test_gaps_are_bridged_only_between_metal_of_one_net():
     # two nets: left alone, the DRC reports it
     layout, top, met1 = layout_with(joined=False)
     assert sky130.bridge_same_net_gaps(layout, {"met1": 0.14}) == 0 and gaps(top, met1) == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
+def test_islands_grow_along_the_track_to_the_minimum_area_where_there_is_room():
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.dbu = 0.001
+    top = layout.create_cell("top")
+    met3 = layout.layer(70, 20)
+    # a via stack's met3: two pads, 0.12 um^2 where Met3 6 asks 0.24
+    top.shapes(met3).insert(kdb.Box(0, 0, 380, 320))
+    top.shapes(met3).insert(kdb.Box(25, -5, 355, 325))
+    # one with a wire 0.35 um to its right and room to the left
+    top.shapes(met3).insert(kdb.Box(5000, 0, 5380, 320))
+    top.shapes(met3).insert(kdb.Box(5730, 0, 9000, 300))
+    # one boxed in on both sides: stays small
+    top.shapes(met3).insert(kdb.Box(20000, 0, 20380, 320))
+    top.shapes(met3).insert(kdb.Box(17000, 0, 19700, 300))
+    top.shapes(met3).insert(kdb.Box(20680, 0, 23000, 300))
+    rules = {"met3": (0.24, 0.3, True)}
+    assert sky130.grow_to_min_area(layout, rules) == 2
+    metal = kdb.Region(top.begin_shapes_rec(met3))
+    metal.merge()
+    small = metal.with_area(0, int(0.24e6), False)
+    assert small.count() == 1 and small.bbox().left == 20000          # only the boxed-in one
+    assert metal.isolated_check(300).count() == 0                       # growing kept every spacing
+    assert all(p.bbox().height() <= 330 for p in metal.each() if p.bbox().left < 1000)   # along the track

@@ -85,3 +85,9 @@ def test_fillcells_list_follows_the_taps():
     assert TAP in instances.values() and instances["other"] == "fill_1"
     nets = [f[0] for f in lines]
     assert len(set(nets)) == len(nets)                   # each piece on its own unconnected net
+
+
+def test_fill_cells_off_the_site_grid_are_snapped_onto_it():
+    text = placed_def([["nand", "fill_4", "nand", "fill_8"]]).replace("( 120 0 )", "( 119 0 )")
+    new, _ = insert_taps(text, WIDTHS, SITE, 140, TAP, ("fill_",), FILL)
+    assert all(int(c[6]) % SITE == 0 for c in components(new))

@@ -24,9 +24,9 @@ def export_orfs(config: AccelConfig, outdir: Path, platform: str = "sky130hd") -
     config_mk = cfg_dir / "config.mk"
     sdc = cfg_dir / "constraint.sdc"
     write_atomic(config_mk, render_template(
-        "orfs/config.mk", **values, utilization_pct=round(config.flow.utilization * 100),
+        "orfs/config.mk", **values, utilization_pct=round(config.flow.density * 100),
         aspect_ratio=f"{config.flow.aspect_ratio:g}",
-        place_density=f"{min(0.95, config.flow.utilization + 0.1):.2f}"))
+        place_density=f"{min(0.95, config.flow.density + 0.1):.2f}"))
     write_atomic(sdc, render_template("orfs/constraint.sdc", top=result.top,
                                       period_ns=f"{config.clock.period_ns:g}",
                                       io_fraction=f"{config.flow.io_delay_fraction:g}"))

@@ -123,9 +123,11 @@ def sky130hd(build_root: Path) -> Pdk:
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
         fenced_layers=("met3", "met4"), trim_stripes=True,
-        # qrouter's default (50 per um) lets a route take a pin from the grid point next to its pad and slide
-        # the whole last wire onto the pad: 10 shorts and 2 opens on a PE. At 1000 none, and 0 unrouted.
-        router_commands=("cost offset 1000",),
+        # qrouter's default offset cost (50 per um) lets a route take a pin from the grid point next to its pad
+        # and slide the whole last wire onto the pad: 10 shorts and 2 opens on a PE; 1000 leaves about one.
+        # Stacked vias (2; qflow's "1" forbids them): the tiny array left 99 nets unrouted without; every via
+        # cut keeps its own enclosure, and the met3 island of a stack is grown to the minimum area in the GDS.
+        router_commands=("cost offset 1000", "via stack 2"),
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "

@@ -10,6 +10,7 @@ resistance/capacitance come from the technology LEF, not from numbers typed here
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,8 +285,8 @@ def klayout_layer_map() -> str:
 def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | None = None) -> dict[str, int]:
     """The routed DEF as GDS with the real cell layouts (the cells' GDS replace their LEF abstracts), the
     via pads that crowd another net turned (:func:`turn_via_pads`), the too-narrow gaps between metal of one
-    net bridged (:func:`bridge_same_net_gaps`) and the notches filled (:func:`fill_notches`); returns how
-    many of each it drew."""
+    net bridged (:func:`bridge_same_net_gaps`), metal islands below the minimum area lengthened
+    (:func:`grow_to_min_area`) and the notches filled (:func:`fill_notches`); returns how many of each."""
     import klayout.db as kdb
 
     pdk = pdk or Sky130Package.find()
@@ -306,11 +307,15 @@ def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | N
     spacing = {name: min_spacing(tech[name], name) for name in NOTCH_LAYERS}
     turned = turn_via_pads(layout, spacing)
     bridges = bridge_same_net_gaps(layout, spacing)
+    layers = {layer.name: layer for layer in routing_layers((tech_dir / f"{TECH}_tech.lef").read_text())}
+    grown = grow_to_min_area(layout, {name: (lef_number(tech[name], r"AREA\s+([\d.]+)", name), spacing[name],
+                                             layers[name].direction == "horizontal") for name in NOTCH_LAYERS})
     fills = fill_notches(layout, spacing)
     partial = gds.with_suffix(".partial.gds")
     layout.write(str(partial))
     partial.replace(gds)
-    return {"via_pads_turned": turned, "same_net_bridges": bridges, "notch_fills": fills}
+    return {"via_pads_turned": turned, "same_net_bridges": bridges, "min_area_growths": grown,
+            "notch_fills": fills}
 
 
 #: Routing layers whose notches the GDS step fills.
@@ -479,6 +484,47 @@ def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
             top.shapes(index).insert(pair.bbox())
             bridges += 1
     return bridges
+
+
+def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: float = 0.005) -> int:
+    """Lengthen the rectangles of metal smaller than the layer's minimum area along the layer's routing
+    direction until they reach it: a via stack (met2-met3-met4) leaves a met3 island of two via pads,
+    0.12 um^2 where Met3 6 asks 0.24. ``rules``: layer -> (minimum area um^2, spacing um, horizontal).
+    The island grows about its centre, or from either end, wherever it then keeps the spacing to all
+    other metal; one that has no such room stays for the DRC report. Returns the islands grown."""
+    import klayout.db as kdb
+
+    top = layout.top_cell()
+    step = int(round(grid / layout.dbu))
+    grown = 0
+    for name, (area, space, horizontal) in rules.items():
+        index = layout.find_layer(*GDS_ROUTING[name][:2])
+        if index is None:
+            continue
+        metal = kdb.Region(top.begin_shapes_rec(index))
+        metal.merge()
+        need = area / layout.dbu / layout.dbu
+        gap = int(round(space / layout.dbu))
+        drawn = kdb.Region()                    # islands grown so far: the next must keep clear of them too
+        for island in metal.with_area(0, int(need), False).each():
+            box = island.bbox()                 # a via stack's pads: grow their bounding box
+            across = box.height() if horizontal else box.width()
+            along = box.width() if horizontal else box.height()
+            extra = math.ceil((need / across - along) / step) * step
+            if extra <= 0:
+                continue
+            others = metal - kdb.Region(island)
+            for before in (extra // 2 // step * step, 0, extra):
+                after = extra - before
+                bigger = (kdb.Box(box.left - before, box.bottom, box.right + after, box.top) if horizontal else
+                          kdb.Box(box.left, box.bottom - before, box.right, box.top + after))
+                reach = kdb.Region(bigger.enlarged(gap - 1))
+                if others.interacting(reach).is_empty() and (drawn - kdb.Region(box)).interacting(reach).is_empty():
+                    top.shapes(index).insert(bigger)
+                    drawn.insert(bigger)
+                    grown += 1
+                    break
+    return grown
 
 
 def add_pads_to_layout(layout, pads: dict[str, dict[str, dict[str, list[float]]]]) -> int:

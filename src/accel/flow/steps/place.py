@@ -63,7 +63,7 @@ class Place(Step):
 
     def config_slice(self, ctx):
         flow = ctx.config.flow
-        return {"utilization": flow.utilization, "aspect_ratio": flow.aspect_ratio,
+        return {"utilization": flow.density, "aspect_ratio": flow.aspect_ratio,
                 "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
                 "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands)}
 

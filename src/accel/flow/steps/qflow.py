@@ -30,7 +30,7 @@ def make_project(ctx: FlowContext, work: Path, seed: Path | None = None) -> None
     flow = ctx.config.flow
     (work / "project_vars.sh").write_text(render_template(
         "qflow/project_vars.sh", yosys_script=work / "source" / "synth.ys",
-        max_latency_ps=flow.fanout_latency_ps, output_load_ff=flow.fanout_load_ff, density=flow.utilization,
+        max_latency_ps=flow.fanout_latency_ps, output_load_ff=flow.fanout_load_ff, density=flow.density,
         stripe_width_um=flow.stripe_width_um, stripe_pitch_um=flow.stripe_pitch_um))
 
 
