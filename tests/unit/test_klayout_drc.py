@@ -84,6 +84,15 @@ def test_moved_wire_breaks_spacing(tmp_path):
     def move(s):
         s["w2"] = ("met1", 0, 0.2, 3, 0.34)          # 0.06 um from w1's top edge
     assert failing(route(tmp_path, move)) == {"met1.spacing"}
+    # every violation is a marker in the report database, under its rule, where it is
+    import klayout.rdb as krdb
+    markers = krdb.ReportDatabase("check")
+    markers.load(str(tmp_path / "drc.lyrdb"))
+    categories = {c.name(): c for c in markers.each_category()}
+    assert set(categories) == {"met1.spacing"} and markers.num_items() >= 1
+    item = next(markers.each_item_per_category(categories["met1.spacing"].rdb_id()))
+    box = next(item.each_value()).edge_pair().bbox()
+    assert 0.1 < box.top < 0.4 and box.right <= 3.001                 # between the two wires, in um
 
 
 def test_narrow_wire(tmp_path):

@@ -1,7 +1,9 @@
 """Fences for qrouter's coarse layers (accel.flow.qrouter_grid): every grid line off a coarse layer's
 tracks is obstructed on that layer, its own tracks and the other layers stay free."""
 
-from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, trim_stripes
+import re
+
+from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, spread_pins, trim_stripes
 
 DEF = """UNITS DISTANCE MICRONS 200 ;
 DIEAREA ( -184 -136 ) ( 1000 800 ) ;
@@ -66,3 +68,39 @@ def test_stripes_are_narrowed_until_the_via_pads_beside_them_clear():
     # already clear: nothing changes
     assert trim_stripes(new, 200, CLEARANCE) == (new, 0)
     assert trim_stripes(DEF, 200, CLEARANCE) == (DEF, 0)
+
+
+PINNED = DEF + """PINS 5 ;
+- VPWR + NET VPWR
+  + LAYER met4 ( -184 -92 ) ( 184 92 )
+  + PLACED ( 460 -44 ) N ;
+- a + NET a
+  + LAYER met3 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 0 0 ) N ;
+- b + NET b
+  + LAYER met3 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 0 136 ) N ;
+- c + NET c
+  + LAYER met3 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 0 544 ) N ;
+- d + NET d
+  + LAYER met2 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 92 800 ) N ;
+END PINS
+"""
+
+
+def _placed(text):
+    return {name: (int(x), int(y)) for name, x, y in
+            re.findall(r"^- (\S+) \+ NET[^;]*?PLACED \( (-?\d+) (-?\d+) \)", text, re.M)}
+
+
+def test_pins_one_track_apart_are_spread_to_two_keeping_their_order():
+    new, moved = spread_pins(PINNED, ("met2", "met3"))
+    placed = _placed(new)
+    # met3 tracks every 136: b moves up one track, c is already far enough; power and met2 pins stay
+    assert placed["a"] == (0, 0) and placed["b"] == (0, 272) and placed["c"] == (0, 544) and moved == 1
+    assert placed["VPWR"] == (460, -44) and placed["d"] == (92, 800)
+    assert spread_pins(new, ("met2", "met3")) == (new, 0)
+    # no room on the side for the spacing asked: left as placed
+    assert spread_pins(PINNED, ("met3",), tracks_apart=5) == (PINNED, 0)

@@ -85,12 +85,15 @@ class Violation:
 
 
 def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Violation]:
-    """Check the top cell of ``gds`` against ``deck``; write ``report`` (JSON) if given.
+    """Check the top cell of ``gds`` against ``deck``; write ``report`` (JSON) if given, and beside it a
+    KLayout marker database (``.lyrdb``, every violation, one category per rule: open it over the GDS in
+    KLayout's marker browser).
 
     Hierarchical ("deep") regions: each cell layout is checked once, then the routing around the
     instances. Flat merged regions made the rows' power rails into polygons so large that the li1
     spacing check of a placed PE ran for more than ten minutes; deep mode checks it in seconds."""
     import klayout.db as kdb
+    import klayout.rdb as krdb
 
     layout = kdb.Layout()
     layout.read(str(gds))
@@ -105,6 +108,9 @@ def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Vio
         return kdb.Region(top.begin_shapes_rec(index), store)
 
     regions = {name: region(name) for name in GDS_LAYERS}
+    markers = krdb.ReportDatabase("accel DRC")
+    markers.top_cell_name = top.name
+    marker_cell = markers.create_cell(top.name)
     to_dbu = lambda um: int(round(um / dbu))            # noqa: E731
     violations = []
     for rule in deck:
@@ -121,10 +127,15 @@ def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Vio
                 list((shapes - outer).flatten().each())
         items = list(errors.flatten().each()) if hasattr(errors, "flatten") else errors
         if items:
+            category = markers.create_category(rule.name)
+            category.description = f"{rule.source}: {rule.kind} {rule.value:g}"
+            for item in items:
+                markers.create_item(marker_cell.rdb_id(), category.rdb_id()).add_value(item.transformed(kdb.CplxTrans(dbu)))
             box = items[0].bbox()
             violations.append(Violation(rule.name, rule.source, len(items),
                                         f"({box.left * dbu:.3f}, {box.bottom * dbu:.3f})"))
     if report is not None:
+        markers.save(str(report.with_suffix(".lyrdb")))
         report.write_text(json.dumps({"gds": str(gds), "top": top.name,
                                       "rules": [r.__dict__ | {"name": r.name} for r in deck],
                                       "violations": [v.__dict__ for v in violations]}, indent=1))

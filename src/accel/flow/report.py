@@ -121,7 +121,7 @@ def print_summary(console: Console, ctx_root: Path, result) -> None:
     table.add_column("value", overflow="fold")
     table.add_row("PDK", f"{metrics.get('pdk__name')} ({metrics.get('pdk__corner') or '-'})")
     for key, label in SUMMARY:
-        if key in metrics:
+        if key in metrics and key != "pdk__name":           # the row above has it, with the corner
             table.add_row(label, fmt(metrics[key]))
     table.add_row("GDS", str(ctx_root / "gds" / f"{metrics.get('design__name')}.gds"))
     table.add_row("picture", str(ctx_root / "render" / f"{metrics.get('design__name')}.png"))

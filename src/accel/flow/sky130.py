@@ -486,12 +486,18 @@ def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
     return bridges
 
 
+def _box_distance(a, b) -> int:
+    """How far apart two boxes are (0 when they touch or overlap), along x or y, whichever is larger."""
+    return max(0, b.left - a.right, a.left - b.right, b.bottom - a.top, a.bottom - b.top)
+
+
 def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: float = 0.005) -> int:
     """Lengthen the rectangles of metal smaller than the layer's minimum area along the layer's routing
     direction until they reach it: a via stack (met2-met3-met4) leaves a met3 island of two via pads,
     0.12 um^2 where Met3 6 asks 0.24. ``rules``: layer -> (minimum area um^2, spacing um, horizontal).
-    The island grows about its centre, or from either end, wherever it then keeps the spacing to all
-    other metal; one that has no such room stays for the DRC report. Returns the islands grown."""
+    The island grows about its centre or shifted towards either end (in 0.02 um steps), wherever it then
+    keeps the spacing to all other metal, choosing the way that leaves the most room to the islands still
+    to grow; one that has no such room stays for the DRC report. Returns the islands grown."""
     import klayout.db as kdb
 
     top = layout.top_cell()
@@ -506,7 +512,8 @@ def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: 
         need = area / layout.dbu / layout.dbu
         gap = int(round(space / layout.dbu))
         drawn = kdb.Region()                    # islands grown so far: the next must keep clear of them too
-        for island in metal.with_area(0, int(need), False).each():
+        islands = metal.with_area(0, int(need), False)
+        for island in islands.each():
             box = island.bbox()                 # a via stack's pads: grow their bounding box
             across = box.height() if horizontal else box.width()
             along = box.width() if horizontal else box.height()
@@ -514,16 +521,25 @@ def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: 
             if extra <= 0:
                 continue
             others = metal - kdb.Region(island)
-            for before in (extra // 2 // step * step, 0, extra):
-                after = extra - before
-                bigger = (kdb.Box(box.left - before, box.bottom, box.right + after, box.top) if horizontal else
-                          kdb.Box(box.left, box.bottom - before, box.right, box.top + after))
+            waiting = islands - kdb.Region(island) - drawn
+            fits = []
+            splits = sorted(set(range(0, extra, 4 * step)) | {extra, extra // 2 // step * step},
+                            key=lambda b: abs(2 * b - extra))          # centred first
+            for before in splits:
+                bigger = (kdb.Box(box.left - before, box.bottom, box.right + extra - before, box.top) if horizontal
+                          else kdb.Box(box.left, box.bottom - before, box.right, box.top + extra - before))
                 reach = kdb.Region(bigger.enlarged(gap - 1))
-                if others.interacting(reach).is_empty() and (drawn - kdb.Region(box)).interacting(reach).is_empty():
-                    top.shapes(index).insert(bigger)
-                    drawn.insert(bigger)
-                    grown += 1
-                    break
+                if others.interacting(reach).is_empty() and drawn.interacting(reach).is_empty():
+                    # prefer the way that leaves the most room to the islands still to grow (three via
+                    # stacks in a row: the outer ones grow outwards, so the middle one has room)
+                    near = waiting.interacting(kdb.Region(bigger.enlarged(gap + 2 * extra)))
+                    room = min((_box_distance(bigger, other.bbox()) for other in near.each()), default=gap + 2 * extra)
+                    fits.append((-room, len(fits), bigger))
+            if fits:
+                bigger = min(fits)[2]
+                top.shapes(index).insert(bigger)
+                drawn.insert(bigger)
+                grown += 1
     return grown
 
 

@@ -44,7 +44,7 @@ class KlayoutGds(Step):
 class KlayoutDrc(Step):
     name = "drc"
     tools = ("klayout-python",)
-    version = "1"
+    version = "2"       # 2: a marker database of every violation beside drc.json
     description = "KLayout DRC: metal/via width, spacing, enclosure, area"
 
     def inputs(self, ctx):
@@ -55,6 +55,8 @@ class KlayoutDrc(Step):
         violations = run_drc(ctx.output("gds", f"{ctx.top}.gds"), deck, work / "drc.json")
         lines = [f"{len(deck)} rules from {ctx.pdk.path('tech_lef').name}"]
         lines += [f"{v.rule} ({v.source}): {v.count}, first at {v.first}" for v in violations]
+        if violations:
+            lines.append(f"every marker: {work / 'drc.lyrdb'} (KLayout: load it in the marker browser over the GDS)")
         log.write_text("\n".join(lines) + "\n")
         return {"klayout__drc_errors": sum(v.count for v in violations),
                 "klayout__drc_rules": len(deck),

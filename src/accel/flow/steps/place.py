@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from ..qrouter_grid import off_pitch_obstructions, trim_stripes
+from ..qrouter_grid import off_pitch_obstructions, spread_pins, trim_stripes
 from ..sky130 import stripe_clearances
 from ..taps import TapError, fillcells_with_taps, insert_taps
 from .qflow import make_project, run_stage
@@ -65,7 +65,8 @@ class Place(Step):
         flow = ctx.config.flow
         return {"utilization": flow.density, "aspect_ratio": flow.aspect_ratio,
                 "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
-                "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands)}
+                "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands),
+                "pin_tracks_apart": ctx.pdk.pin_tracks_apart}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("synth"))
@@ -90,16 +91,20 @@ class Place(Step):
 
 def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> dict:
     """What the PDK asks of the placed DEF and qrouter's script before routing: narrower power stripes
-    (qrouter_grid.trim_stripes), obstructions on the grid lines off the coarse layers' tracks
-    (qrouter_grid.off_pitch_obstructions) and its router commands, both put before the script reads the DEF."""
+    (qrouter_grid.trim_stripes), pins spread along the sides (qrouter_grid.spread_pins), and obstructions
+    on the grid lines off the coarse layers' tracks (qrouter_grid.off_pitch_obstructions) with the PDK's
+    router commands, both put into the script before it reads the DEF."""
     pdk = ctx.pdk
     text = def_file.read_text()
     units = def_units(text, def_file)
     metrics = {}
     if pdk.trim_stripes:
         text, trimmed = trim_stripes(text, units, stripe_clearances(pdk.path("tech_lef").read_text()))
-        def_file.write_text(text)
         metrics["place__stripe_shapes_trimmed"] = trimmed
+    if pdk.pin_tracks_apart:
+        text, moved = spread_pins(text, ("met2", "met3"), pdk.pin_tracks_apart)
+        metrics["place__pins_spread"] = moved
+    def_file.write_text(text)
     fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers)) if pdk.fenced_layers else []
     if pdk.fenced_layers:
         metrics["place__fenced_grid_lines"] = len(fences)
