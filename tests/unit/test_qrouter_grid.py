@@ -1,9 +1,7 @@
 """Fences for qrouter's coarse layers (accel.flow.qrouter_grid): every grid line off a coarse layer's
 tracks is obstructed on that layer, its own tracks and the other layers stay free."""
 
-import re
-
-from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, spread_pins, trim_stripes
+from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, size_pins, trim_stripes
 
 DEF = """UNITS DISTANCE MICRONS 200 ;
 DIEAREA ( -184 -136 ) ( 1000 800 ) ;
@@ -70,7 +68,8 @@ def test_stripes_are_narrowed_until_the_via_pads_beside_them_clear():
     assert trim_stripes(DEF, 200, CLEARANCE) == (DEF, 0)
 
 
-PINNED = DEF + """PINS 5 ;
+
+PINNED = DEF + """PINS 3 ;
 - VPWR + NET VPWR
   + LAYER met4 ( -184 -92 ) ( 184 92 )
   + PLACED ( 460 -44 ) N ;
@@ -78,29 +77,18 @@ PINNED = DEF + """PINS 5 ;
   + LAYER met3 ( -30 -30 ) ( 30 30 )
   + PLACED ( 0 0 ) N ;
 - b + NET b
-  + LAYER met3 ( -30 -30 ) ( 30 30 )
+  + LAYER met3 ( -40 -50 ) ( 40 50 )
   + PLACED ( 0 136 ) N ;
-- c + NET c
-  + LAYER met3 ( -30 -30 ) ( 30 30 )
-  + PLACED ( 0 544 ) N ;
-- d + NET d
-  + LAYER met2 ( -30 -30 ) ( 30 30 )
-  + PLACED ( 92 800 ) N ;
 END PINS
 """
 
 
-def _placed(text):
-    return {name: (int(x), int(y)) for name, x, y in
-            re.findall(r"^- (\S+) \+ NET[^;]*?PLACED \( (-?\d+) (-?\d+) \)", text, re.M)}
-
-
-def test_pins_one_track_apart_are_spread_to_two_keeping_their_order():
-    new, moved = spread_pins(PINNED, ("met2", "met3"))
-    placed = _placed(new)
-    # met3 tracks every 136: b moves up one track, c is already far enough; power and met2 pins stay
-    assert placed["a"] == (0, 0) and placed["b"] == (0, 272) and placed["c"] == (0, 544) and moved == 1
-    assert placed["VPWR"] == (460, -44) and placed["d"] == (92, 800)
-    assert spread_pins(new, ("met2", "met3")) == (new, 0)
-    # no room on the side for the spacing asked: left as placed
-    assert spread_pins(PINNED, ("met3",), tracks_apart=5) == (PINNED, 0)
+def test_pins_grow_to_hold_a_via_and_no_pin_shrinks():
+    new, grown = size_pins(PINNED, 200, {"met3": 0.19})
+    # 0.3 um square a -> 0.38 um square (a met3 via pad is 0.38 x 0.32 either way round); b is wider than
+    # that in x already and keeps its 0.5 um height; power pins on met4 are not touched
+    assert "- a + NET a\n  + LAYER met3 ( -38 -38 ) ( 38 38 )" in new
+    assert "- b + NET b\n  + LAYER met3 ( -40 -50 ) ( 40 50 )" in new and grown == 1
+    assert "LAYER met4 ( -184 -92 ) ( 184 92 )" in new
+    assert size_pins(new, 200, {"met3": 0.19}) == (new, 0)
+    assert size_pins(DEF, 200, {"met3": 0.19}) == (DEF, 0)

@@ -108,7 +108,8 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
     gds = tmp_path / "two.gds"
-    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {"via_pads_turned", "same_net_bridges", "min_area_growths", "notch_fills"}
+    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {
+        "via_pads_turned", "same_net_bridges", "min_area_growths", "notch_fills"}
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()

@@ -129,8 +129,9 @@ def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Vio
         if items:
             category = markers.create_category(rule.name)
             category.description = f"{rule.source}: {rule.kind} {rule.value:g}"
+            to_um = kdb.CplxTrans(dbu)
             for item in items:
-                markers.create_item(marker_cell.rdb_id(), category.rdb_id()).add_value(item.transformed(kdb.CplxTrans(dbu)))
+                markers.create_item(marker_cell.rdb_id(), category.rdb_id()).add_value(item.transformed(to_um))
             box = items[0].bbox()
             violations.append(Violation(rule.name, rule.source, len(items),
                                         f"({box.left * dbu:.3f}, {box.bottom * dbu:.3f})"))

@@ -165,58 +165,34 @@ def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance])
     return text[:vias.start()] + new_vias + text[vias.end():], changed
 
 
-PIN = re.compile(r"^(- (\S+) \+ NET \S+[^;]*?\+ LAYER (\w+) [^;]*?\+ PLACED \( )(-?\d+) (-?\d+)( \) \w+ ;)", re.M)
+
+PIN_RECT = re.compile(r"^(- \S+ \+ NET \S+[^;]*?\+ LAYER (\w+) )\( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \)", re.M)
 
 
-def spread_pins(def_text: str, layers: tuple[str, ...], tracks_apart: int = 2) -> tuple[str, int]:
-    """Move the signal pins along each side of the die so that pins on ``layers`` are at least
-    ``tracks_apart`` tracks of their layer apart, keeping their order and moving each as little as the
-    side allows. arrangepins puts neighbouring pins on neighbouring met3 tracks; qrouter then drops one
-    pin's via beside the next pin (0.215 um where Met3 2 asks 0.3). A side without room is left as it
-    is. Returns the new DEF text and how many pins moved."""
+def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[str, int]:
+    """Grow each pin rectangle of the DEF's PINS on a layer in ``halves`` to at least that half-size (um)
+    about its centre, so the router's via fits inside the pin at the pin's grid point. arrangepins draws
+    0.3 um square met3 pins, smaller than any via pad: qrouter then reaches a pin from the next grid point
+    with an offset via and leaves the wire's end where the via was, beside the next pin's via (0.215 um
+    where Met3 2 asks 0.3). Returns the new DEF text and how many pins grew."""
     pins_section = re.search(r"^PINS\b.*?^END PINS", def_text, re.M | re.S)
     if not pins_section:
         return def_text, 0
-    tracks = {(t.layer, t.axis): t for t in def_tracks(def_text)}
-    sides: dict[tuple[str, str, int], list[list]] = {}
-    pins = [[m.group(2), m.group(3), int(m.group(4)), int(m.group(5)), m] for m in PIN.finditer(pins_section.group(0))]
-    for pin in pins:
-        name, layer, x, y, _ = pin
-        if layer not in layers:
-            continue
-        # a pin on a horizontal layer sits on a left/right side and moves in y, and the other way round
-        axis = "Y" if (layer, "Y") in tracks and (layer, "X") not in tracks else "X"
-        if (layer, axis) not in tracks:
-            continue
-        sides.setdefault((layer, axis, x if axis == "Y" else y), []).append(pin)
-    moved = 0
-    new_place: dict[str, tuple[int, int]] = {}
-    for (layer, axis, _), group in sides.items():
-        t = tracks[(layer, axis)]
-        coord = 3 if axis == "Y" else 2
-        group.sort(key=lambda p: p[coord])
-        gap = tracks_apart * t.step
-        low, high = t.start, t.start + (t.count - 1) * t.step
-        if (len(group) - 1) * gap > high - low:
-            continue
-        places = [p[coord] for p in group]
-        for i in range(1, len(places)):
-            places[i] = max(places[i], places[i - 1] + gap)
-        places[-1] = min(places[-1], high)
-        for i in range(len(places) - 2, -1, -1):
-            places[i] = min(places[i], places[i + 1] - gap)
-        if places[0] < low:
-            continue
-        for pin, place in zip(group, places):
-            if place != pin[coord]:
-                moved += 1
-                new_place[pin[0]] = (pin[2], place) if axis == "Y" else (place, pin[3])
+    grown = 0
 
-    def place(m: re.Match) -> str:
-        if m.group(2) not in new_place:
+    def grow(m: re.Match) -> str:
+        nonlocal grown
+        layer = m.group(2)
+        if layer not in halves:
             return m.group(0)
-        x, y = new_place[m.group(2)]
-        return f"{m.group(1)}{x} {y}{m.group(6)}"
+        x1, y1, x2, y2 = (int(v) for v in m.group(3, 4, 5, 6))
+        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, math.ceil(halves[layer] * units)
+        nx1, ny1 = min(x1, math.floor(cx - half)), min(y1, math.floor(cy - half))
+        nx2, ny2 = max(x2, math.ceil(cx + half)), max(y2, math.ceil(cy + half))
+        if (nx1, ny1, nx2, ny2) == (x1, y1, x2, y2):
+            return m.group(0)
+        grown += 1
+        return f"{m.group(1)}( {nx1} {ny1} ) ( {nx2} {ny2} )"
 
-    body = PIN.sub(place, pins_section.group(0))
-    return def_text[:pins_section.start()] + body + def_text[pins_section.end():], moved
+    body = PIN_RECT.sub(grow, pins_section.group(0))
+    return def_text[:pins_section.start()] + body + def_text[pins_section.end():], grown

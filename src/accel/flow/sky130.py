@@ -326,8 +326,9 @@ def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
     """Fill the notches of the routed metal: gaps narrower than the layer's spacing between two edges of
     one polygon (qrouter's via pads are wider than its wires, so two vias one track apart on a wire leave a
     0.015 um deep slot, and a wire stub beside a pad leaves a slit). The metal is one net on both sides,
-    so filling cannot open or short anything; a fill that would touch other metal is left out. Filling
-    can make new, smaller notches, so it repeats up to ``rounds`` times. Returns the fills drawn."""
+    so filling cannot open or short anything; a fill that would come within a spacing of other metal is
+    left out. Filling can make new, smaller notches, so it repeats up to ``rounds`` times. Returns the
+    fills drawn."""
     import klayout.db as kdb
 
     top = layout.top_cell()
@@ -339,10 +340,18 @@ def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
         for _ in range(rounds):
             metal = kdb.Region(top.begin_shapes_rec(index))
             metal.merge()
-            notches = metal.notch_check(int(round(space / layout.dbu))).polygons() - metal
+            # a morphological closing (grow by half the spacing, shrink back) fills every gap narrower
+            # than the spacing with right-angled pieces; the notch check's own quadrilaterals can be
+            # slanted (a pad's corner beside a wire), and slanted fills made staircases of new notches
+            gap = int(round(space / layout.dbu))
+            if metal.notch_check(gap).is_empty():
+                break
+            half = (gap + 1) // 2
+            notches = (metal.sized(half).sized(-half) - metal).merged()
             added = 0
             for piece in notches.each():
-                if metal.interacting(kdb.Region(piece)).count() == 1:     # only its own polygon
+                # only its own polygon within a spacing of the fill: no short, no new spacing error
+                if metal.interacting(kdb.Region(piece).sized(gap - 1)).count() == 1:
                     top.shapes(index).insert(piece)
                     added += 1
             drawn += added
@@ -479,8 +488,9 @@ def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
             if first is None or first != second:
                 continue
             fill = kdb.Region(pair.bbox())
-            if metal.interacting(fill).count() != 2 or fill.area() == 0:
-                continue                   # it would touch a third polygon: leave the gap to the DRC report
+            if metal.interacting(fill.sized(int(round(spacing[name] / layout.dbu)) - 1)).count() != 2 \
+                    or fill.area() == 0:
+                continue                   # a third polygon within a spacing: leave the gap to the DRC report
             top.shapes(index).insert(pair.bbox())
             bridges += 1
     return bridges

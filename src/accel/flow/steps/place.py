@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from ..qrouter_grid import off_pitch_obstructions, spread_pins, trim_stripes
-from ..sky130 import stripe_clearances
+from ..qrouter_grid import off_pitch_obstructions, size_pins, trim_stripes
+from ..sky130 import stripe_clearances, via_pad_halves
 from ..taps import TapError, fillcells_with_taps, insert_taps
 from .qflow import make_project, run_stage
 
@@ -66,7 +66,7 @@ class Place(Step):
         return {"utilization": flow.density, "aspect_ratio": flow.aspect_ratio,
                 "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
                 "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands),
-                "pin_tracks_apart": ctx.pdk.pin_tracks_apart}
+                "via_sized_pins": list(ctx.pdk.via_sized_pins)}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("synth"))
@@ -91,7 +91,7 @@ class Place(Step):
 
 def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> dict:
     """What the PDK asks of the placed DEF and qrouter's script before routing: narrower power stripes
-    (qrouter_grid.trim_stripes), pins spread along the sides (qrouter_grid.spread_pins), and obstructions
+    (qrouter_grid.trim_stripes), the die's pins grown to hold a via (qrouter_grid.size_pins), and obstructions
     on the grid lines off the coarse layers' tracks (qrouter_grid.off_pitch_obstructions) with the PDK's
     router commands, both put into the script before it reads the DEF."""
     pdk = ctx.pdk
@@ -101,9 +101,10 @@ def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> d
     if pdk.trim_stripes:
         text, trimmed = trim_stripes(text, units, stripe_clearances(pdk.path("tech_lef").read_text()))
         metrics["place__stripe_shapes_trimmed"] = trimmed
-    if pdk.pin_tracks_apart:
-        text, moved = spread_pins(text, ("met2", "met3"), pdk.pin_tracks_apart)
-        metrics["place__pins_spread"] = moved
+    if pdk.via_sized_pins:
+        halves = via_pad_halves(pdk.path("tech_lef").read_text())
+        text, grown = size_pins(text, units, {layer: halves[layer] for layer in pdk.via_sized_pins})
+        metrics["place__pins_grown"] = grown
     def_file.write_text(text)
     fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers)) if pdk.fenced_layers else []
     if pdk.fenced_layers:
