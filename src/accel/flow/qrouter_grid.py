@@ -166,18 +166,27 @@ def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance])
 
 
 
-PIN_RECT = re.compile(r"^(- \S+ \+ NET \S+[^;]*?\+ LAYER (\w+) )\( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \)", re.M)
+
+PIN = re.compile(r"^(- \S+ \+ NET \S+[^;]*?\+ LAYER (\w+) )\( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \)"
+                 r"([^;]*?\+ PLACED \( (-?\d+) (-?\d+) \))", re.M)
 
 
 def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[str, int]:
-    """Grow each pin rectangle of the DEF's PINS on a layer in ``halves`` to at least that half-size (um)
-    about its centre, so the router's via fits inside the pin at the pin's grid point. arrangepins draws
-    0.3 um square met3 pins, smaller than any via pad: qrouter then reaches a pin from the next grid point
-    with an offset via and leaves the wire's end where the via was, beside the next pin's via (0.215 um
-    where Met3 2 asks 0.3). Returns the new DEF text and how many pins grew."""
+    """Make each pin of the DEF's PINS on a layer in ``halves`` hold a via (half-size in um) on the
+    router's first grid point inside the die, next to the pin. arrangepins draws 0.3 um square pins on the
+    core's edge, where qflow's edge obstructions keep the router's via off the pin's own grid point: the
+    router then reached the pin from the next grid point with an offset via and a stub running past it,
+    0.215 um from the next pin's route where Met3 2 asks 0.3. The pin grows towards the inside by one grid
+    pitch plus the via's half-size, and to the via's half-size across. Returns the new DEF and how many
+    pins changed."""
     pins_section = re.search(r"^PINS\b.*?^END PINS", def_text, re.M | re.S)
-    if not pins_section:
+    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", def_text)
+    tracks = def_tracks(def_text)
+    if not pins_section or not die or not tracks:
         return def_text, 0
+    dx1, dy1, dx2, dy2 = (int(v) for v in die.groups())
+    pitch_x = min((t.step for t in tracks if t.axis == "X"), default=0)
+    pitch_y = min((t.step for t in tracks if t.axis == "Y"), default=0)
     grown = 0
 
     def grow(m: re.Match) -> str:
@@ -185,14 +194,61 @@ def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[st
         layer = m.group(2)
         if layer not in halves:
             return m.group(0)
-        x1, y1, x2, y2 = (int(v) for v in m.group(3, 4, 5, 6))
-        cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, math.ceil(halves[layer] * units)
-        nx1, ny1 = min(x1, math.floor(cx - half)), min(y1, math.floor(cy - half))
-        nx2, ny2 = max(x2, math.ceil(cx + half)), max(y2, math.ceil(cy + half))
+        x1, y1, x2, y2, px, py = (int(v) for v in m.group(3, 4, 5, 6, 8, 9))
+        half = math.ceil(halves[layer] * units)
+        nx1, ny1, nx2, ny2 = min(x1, -half), min(y1, -half), max(x2, half), max(y2, half)
+        side = min((px - dx1, "left"), (dx2 - px, "right"), (py - dy1, "bottom"), (dy2 - py, "top"))[1]
+        if side == "left":
+            nx2 = max(nx2, pitch_x + half)
+        elif side == "right":
+            nx1 = min(nx1, -pitch_x - half)
+        elif side == "bottom":
+            ny2 = max(ny2, pitch_y + half)
+        else:
+            ny1 = min(ny1, -pitch_y - half)
         if (nx1, ny1, nx2, ny2) == (x1, y1, x2, y2):
             return m.group(0)
         grown += 1
-        return f"{m.group(1)}( {nx1} {ny1} ) ( {nx2} {ny2} )"
+        return f"{m.group(1)}( {nx1} {ny1} ) ( {nx2} {ny2} ){m.group(7)}"
 
-    body = PIN_RECT.sub(grow, pins_section.group(0))
+    body = PIN.sub(grow, pins_section.group(0))
     return def_text[:pins_section.start()] + body + def_text[pins_section.end():], grown
+
+
+OBSTRUCTION = re.compile(r"^obstruction\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(\S+)\s*$", re.M)
+
+
+def loosen_fence(script: str, keep: dict[str, float]) -> tuple[str, int]:
+    """Pull the inner edge of qflow's fence around the design (the ``obstruction`` strips along the die's
+    sides in qrouter's script) back by ``keep`` um on each layer, so the router may drop a via on the grid
+    line at the core's edge, where the pins are. With the fence up to that line a met3 pin could not get
+    its met2 via on its own grid point: qrouter took the next one with an offset and a stub running past
+    the via, 0.215 um from the neighbouring pin's route where Met3 2 asks 0.3. ``keep`` is a via pad's
+    half-size plus the spacing, so the strip still keeps every route off the grid line beyond the edge.
+    Returns the new script and how many strips moved."""
+    moved = 0
+
+    def loosen(m: re.Match) -> str:
+        nonlocal moved
+        x1, y1, x2, y2 = (float(v) for v in m.group(1, 2, 3, 4))
+        layer = m.group(5)
+        if layer not in keep:
+            return m.group(0)
+        pull = keep[layer]
+        if y2 - y1 > x2 - x1:                      # a strip along a left or right side
+            if x1 < 0 or x2 <= 0:                   # left: its inner edge is x2
+                x2 -= pull
+            else:
+                x1 += pull
+        else:                                       # along the bottom or the top
+            if y2 <= 0:
+                y2 -= pull
+            else:
+                y1 += pull
+        if x2 <= x1 or y2 <= y1:
+            return m.group(0)
+        moved += 1
+        return f"obstruction {x1:g} {y1:g} {x2:g} {y2:g} {layer}"
+
+    head, marker, tail = script.partition("\nread_def")
+    return OBSTRUCTION.sub(loosen, head) + marker + tail, moved

@@ -545,12 +545,59 @@ def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: 
                     near = waiting.interacting(kdb.Region(bigger.enlarged(gap + 2 * extra)))
                     room = min((_box_distance(bigger, other.bbox()) for other in near.each()), default=gap + 2 * extra)
                     fits.append((-room, len(fits), bigger))
+            if not fits:
+                bigger = _grow_both_ways(box, need, step, gap, others + drawn, horizontal)
+                if bigger is not None:
+                    fits.append((0, 0, bigger))
             if fits:
                 bigger = min(fits)[2]
                 top.shapes(index).insert(bigger)
                 drawn.insert(bigger)
                 grown += 1
     return grown
+
+
+def _grow_both_ways(box, need: float, step: int, gap: int, blocked, horizontal: bool):
+    """An island with no room to reach the minimum area along its track: as far as it may go both ways
+    along the track, then across it (towards the next track) for the rest; None if that is not enough."""
+    import klayout.db as kdb
+
+    def clear(candidate) -> bool:
+        return blocked.interacting(kdb.Region(candidate.enlarged(gap - 1))).is_empty()
+
+    def free(grow, limit: int) -> int:
+        """The longest extension (a multiple of step, at most limit) that stays clear."""
+        low, high = 0, limit // step
+        while low < high:
+            middle = (low + high + 1) // 2
+            if clear(grow(middle * step)):
+                low = middle
+            else:
+                high = middle - 1
+        return low * step
+
+    reach = 4 * gap
+    if horizontal:
+        left = free(lambda e: kdb.Box(box.left - e, box.bottom, box.right, box.top), reach)
+        right = free(lambda e: kdb.Box(box.left, box.bottom, box.right + e, box.top), reach)
+        line = kdb.Box(box.left - left, box.bottom, box.right + right, box.top)
+        down = free(lambda e: kdb.Box(line.left, line.bottom - e, line.right, line.top), gap)
+        up = free(lambda e: kdb.Box(line.left, line.bottom, line.right, line.top + e), gap)
+        more = max(0, math.ceil((need / line.width() - line.height()) / step) * step)
+        down = min(down, more)
+        bigger = kdb.Box(line.left, line.bottom - down, line.right, line.top + (more - down))
+    else:
+        low = free(lambda e: kdb.Box(box.left, box.bottom - e, box.right, box.top), reach)
+        high = free(lambda e: kdb.Box(box.left, box.bottom, box.right, box.top + e), reach)
+        line = kdb.Box(box.left, box.bottom - low, box.right, box.top + high)
+        left = free(lambda e: kdb.Box(line.left - e, line.bottom, line.right, line.top), gap)
+        right = free(lambda e: kdb.Box(line.left, line.bottom, line.right + e, line.top), gap)
+        more = max(0, math.ceil((need / line.height() - line.width()) / step) * step)
+        left = min(left, more)
+        bigger = kdb.Box(line.left - left, line.bottom, line.right + (more - left), line.top)
+    if bigger.area() < need or not clear(bigger):
+        return None
+    return bigger
 
 
 def add_pads_to_layout(layout, pads: dict[str, dict[str, dict[str, list[float]]]]) -> int:

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from ..qrouter_grid import off_pitch_obstructions, size_pins, trim_stripes
+from ..qrouter_grid import loosen_fence, off_pitch_obstructions, size_pins, trim_stripes
 from ..sky130 import stripe_clearances, via_pad_halves
 from ..taps import TapError, fillcells_with_taps, insert_taps
 from .qflow import make_project, run_stage
@@ -66,7 +66,7 @@ class Place(Step):
         return {"utilization": flow.density, "aspect_ratio": flow.aspect_ratio,
                 "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
                 "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands),
-                "via_sized_pins": list(ctx.pdk.via_sized_pins)}
+                "via_pin_layers": list(ctx.pdk.via_pin_layers)}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("synth"))
@@ -90,10 +90,11 @@ class Place(Step):
 
 
 def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> dict:
-    """What the PDK asks of the placed DEF and qrouter's script before routing: narrower power stripes
-    (qrouter_grid.trim_stripes), the die's pins grown to hold a via (qrouter_grid.size_pins), and obstructions
-    on the grid lines off the coarse layers' tracks (qrouter_grid.off_pitch_obstructions) with the PDK's
-    router commands, both put into the script before it reads the DEF."""
+    """What the PDK asks of the placed DEF and qrouter's script before routing (accel.flow.qrouter_grid):
+    narrower power stripes (trim_stripes), the die's pins grown to hold a via and qflow's fence pulled
+    back from them (size_pins, loosen_fence), and obstructions on the grid lines off the coarse layers'
+    tracks (off_pitch_obstructions) with the PDK's router commands, put into the script before it reads
+    the DEF."""
     pdk = ctx.pdk
     text = def_file.read_text()
     units = def_units(text, def_file)
@@ -101,21 +102,26 @@ def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> d
     if pdk.trim_stripes:
         text, trimmed = trim_stripes(text, units, stripe_clearances(pdk.path("tech_lef").read_text()))
         metrics["place__stripe_shapes_trimmed"] = trimmed
-    if pdk.via_sized_pins:
-        halves = via_pad_halves(pdk.path("tech_lef").read_text())
-        text, grown = size_pins(text, units, {layer: halves[layer] for layer in pdk.via_sized_pins})
+    cfg = work / "layout" / f"{ctx.top}.cfg"
+    script = cfg.read_text()
+    if pdk.via_pin_layers:
+        tech_lef = pdk.path("tech_lef").read_text()
+        halves, clearances = via_pad_halves(tech_lef), stripe_clearances(tech_lef)
+        text, grown = size_pins(text, units, {layer: halves[layer] for layer in pdk.via_pin_layers})
+        script, loosened = loosen_fence(script, {layer: need.pad_half + need.spacing
+                                                 for layer, need in clearances.items()})
         metrics["place__pins_grown"] = grown
+        metrics["place__fence_strips_loosened"] = loosened
     def_file.write_text(text)
     fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers)) if pdk.fenced_layers else []
     if pdk.fenced_layers:
         metrics["place__fenced_grid_lines"] = len(fences)
     lines = list(pdk.router_commands) + fences
     if lines:
-        cfg = work / "layout" / f"{ctx.top}.cfg"
-        script = cfg.read_text()
         if "\nread_def" not in script:
             raise StepError("place", f"{cfg.name}: no read_def line to put the router commands before", log)
-        cfg.write_text(script.replace("\nread_def", "\n" + "\n".join(lines) + "\nread_def", 1))
+        script = script.replace("\nread_def", "\n" + "\n".join(lines) + "\nread_def", 1)
+    cfg.write_text(script)
     return metrics
 
 
