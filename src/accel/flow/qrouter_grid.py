@@ -144,7 +144,6 @@ def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance])
     rect = re.compile(r"(\+\s*RECT\s+(\w+)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\))")
 
     def narrow_via(block: re.Match) -> str:
-        nonlocal changed
         if block.group(1) not in on_stripes:
             return block.group(0)
 
