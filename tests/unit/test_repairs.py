@@ -10,6 +10,24 @@ from accel.flow import repairs
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
 
 
+def blank():
+    """An empty layout in nanometres with sky130's met1, via and met2 layers."""
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.dbu = 0.001
+    top = layout.create_cell("top")
+    return layout, top, layout.layer(68, 20), layout.layer(68, 44), layout.layer(69, 20)
+
+
+def spacing_errors(top, layer, space):
+    import klayout.db as kdb
+
+    metal = kdb.Region(top.begin_shapes_rec(layer))
+    metal.merge()
+    return metal.isolated_check(space).count()
+
+
 def test_notches_are_filled_only_inside_one_net():
     import klayout.db as kdb
 
@@ -42,10 +60,7 @@ def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
     import klayout.db as kdb
 
     def layout_with(neighbour):
-        layout = kdb.Layout()
-        layout.dbu = 0.001
-        top = layout.create_cell("top")
-        met1, via, met2 = layout.layer(68, 20), layout.layer(68, 44), layout.layer(69, 20)
+        layout, top, met1, via, met2 = blank()
         cell = layout.create_cell("VIA_M1M2_PR_MR_0")         # met1 pad long across the met1 tracks
         cell.shapes(met1).insert(kdb.Box(-130, -160, 130, 160))
         cell.shapes(via).insert(kdb.Box(-75, -75, 75, 75))
@@ -55,34 +70,26 @@ def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
         top.shapes(met1).insert(kdb.Box(*neighbour))                    # another net
         return layout, top, met1, met2
 
-    def errors(top, layer):
-        metal = kdb.Region(top.begin_shapes_rec(layer))
-        metal.merge()
-        return metal.isolated_check(140).count()
-
     # a wire on the next track (0.34 um up): 0.11 um from the tall pad, 0.14 from a turned one
     layout, top, met1, met2 = layout_with((500, 1270, 1500, 1410))
-    assert errors(top, met1) == 1
+    assert spacing_errors(top, met1, 140) == 1
     assert repairs.turn_via_pads(layout, {"met1": 0.14}) == 1
-    assert errors(top, met1) == 0
+    assert spacing_errors(top, met1, 140) == 0
     via = next(top.each_inst())
     turned = layout.cell(via.cell_index)
     assert turned.bbox_per_layer(met1) == kdb.Box(-160, -130, 160, 130)        # met1 turned about the cut
     assert turned.bbox_per_layer(met2) == kdb.Box(-130, -160, 130, 160)        # met2 as it was
     # a neighbour a turned pad would hit (0.1 um to the right): the tall pad stays
     layout, top, met1, _ = layout_with((1230, 700, 1370, 1300))
-    before = errors(top, met1)
-    assert before >= 1 and repairs.turn_via_pads(layout, {"met1": 0.14}) == 0 and errors(top, met1) == before
+    before = spacing_errors(top, met1, 140)
+    assert before >= 1 and repairs.turn_via_pads(layout, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == before
 
 
 def test_gaps_are_bridged_only_between_metal_of_one_net():
     import klayout.db as kdb
 
     def layout_with(joined):
-        layout = kdb.Layout()
-        layout.dbu = 0.001
-        top = layout.create_cell("top")
-        met1, via, met2 = layout.layer(68, 20), layout.layer(68, 44), layout.layer(69, 20)
+        layout, top, met1, via, met2 = blank()
         # two met1 via pads on neighbouring tracks, 0.08 um apart
         for y in (0, 340):
             top.shapes(met1).insert(kdb.Box(-160, y - 130, 160, y + 130))
@@ -92,19 +99,14 @@ def test_gaps_are_bridged_only_between_metal_of_one_net():
             top.shapes(met2).insert(kdb.Box(-70, 0, 70, 340))
         return layout, top, met1
 
-    def gaps(top, met1):
-        metal = kdb.Region(top.begin_shapes_rec(met1))
-        metal.merge()
-        return metal.isolated_check(140).count()
-
     # joined through met2 (one net): the gap is filled and the two pads become one polygon
     layout, top, met1 = layout_with(joined=True)
-    assert gaps(top, met1) == 1
+    assert spacing_errors(top, met1, 140) == 1
     assert repairs.bridge_same_net_gaps(layout, {"met1": 0.14}) == 1
-    assert gaps(top, met1) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
+    assert spacing_errors(top, met1, 140) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
     # two nets: left alone, the DRC reports it
     layout, top, met1 = layout_with(joined=False)
-    assert repairs.bridge_same_net_gaps(layout, {"met1": 0.14}) == 0 and gaps(top, met1) == 1
+    assert repairs.bridge_same_net_gaps(layout, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == 1
 
 
 def test_islands_grow_along_the_track_to_the_minimum_area_where_there_is_room():
