@@ -19,7 +19,7 @@ from ..step import FlowContext, Step, StepError
 class KlayoutGds(Step):
     name = "gds"
     tools = ("klayout-python",)
-    version = "3"       # 3: via pads turned away from other nets, same-net gaps bridged
+    version = "4"       # 3: via pads turned, same-net gaps bridged; 4: islands grown, notches closed
     description = "KLayout: routed DEF + cell GDS -> GDS (real cell layouts), via pads turned, gaps and notches filled"
 
     def inputs(self, ctx):

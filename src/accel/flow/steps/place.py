@@ -52,8 +52,9 @@ class Place(Step):
     name = "place"
     tools = ("graywolf", "qflow")
     #: 2: qrouter's script carries the PDK's coarse-layer fences; 3: trimmed stripes, router commands, and the
-    #: edited DEF reaches the router (it started from qflow's unedited <top>_unroute.def before)
-    version = "3"
+    #: edited DEF reaches the router (it started from qflow's unedited <top>_unroute.def before); 4: pins
+    #: sized for a via, qflow's fence pulled back from them
+    version = "4"
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
     description = "graywolf placement, power stripes, pins"
 
