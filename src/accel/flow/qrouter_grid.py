@@ -40,12 +40,18 @@ def def_tracks(def_text: str) -> list[Tracks]:
                           def_text, re.M)]
 
 
+def def_die(def_text: str) -> tuple[int, int, int, int] | None:
+    """The DEF's DIEAREA corners (x1, y1, x2, y2) in DEF units, if it has one."""
+    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", def_text)
+    return tuple(int(v) for v in die.groups()) if die else None
+
+
 def off_pitch_obstructions(def_text: str, units: float, layers: list[str]) -> list[str]:
     """qrouter ``obstruction x1 y1 x2 y2 layer`` lines (um) for the off-track grid lines of ``layers``."""
-    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", def_text)
+    die = def_die(def_text)
     if not die:
         return []
-    x1, y1, x2, y2 = (int(v) for v in die.groups())
+    x1, y1, x2, y2 = die
     tracks = def_tracks(def_text)
     lines = []
     for t in tracks:
@@ -164,8 +170,6 @@ def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance])
     return text[:vias.start()] + new_vias + text[vias.end():], changed
 
 
-
-
 PIN = re.compile(r"^(- \S+ \+ NET \S+[^;]*?\+ LAYER (\w+) )\( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \)"
                  r"([^;]*?\+ PLACED \( (-?\d+) (-?\d+) \))", re.M)
 
@@ -179,11 +183,11 @@ def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[st
     pitch plus the via's half-size, and to the via's half-size across. Returns the new DEF and how many
     pins changed."""
     pins_section = re.search(r"^PINS\b.*?^END PINS", def_text, re.M | re.S)
-    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", def_text)
+    die = def_die(def_text)
     tracks = def_tracks(def_text)
     if not pins_section or not die or not tracks:
         return def_text, 0
-    dx1, dy1, dx2, dy2 = (int(v) for v in die.groups())
+    dx1, dy1, dx2, dy2 = die
     pitch_x = min((t.step for t in tracks if t.axis == "X"), default=0)
     pitch_y = min((t.step for t in tracks if t.axis == "Y"), default=0)
     grown = 0

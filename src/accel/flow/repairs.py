@@ -17,6 +17,22 @@ from .klayout_drc import GDS_LAYERS
 REPAIRED_LAYERS = ("met1", "met2", "met3", "met4")
 
 
+def _merged_metal(layout, index: int):
+    """All of layer ``index`` under the top cell, merged into polygons."""
+    import klayout.db as kdb
+
+    return kdb.Region(layout.top_cell().begin_shapes_rec(index)).merged()
+
+
+def _turned(box):
+    """``box`` turned by 90 degrees about its centre."""
+    import klayout.db as kdb
+
+    center = box.center()
+    return kdb.Box(center.x - box.height() // 2, center.y - box.width() // 2,
+                   center.x + box.height() // 2, center.y + box.width() // 2)
+
+
 def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
     """Fill the notches of the routed metal: gaps narrower than the layer's spacing between two edges of
     one polygon (qrouter's via pads are wider than its wires, so two vias one track apart on a wire leave a
@@ -33,8 +49,7 @@ def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
         if index is None:
             continue
         for _ in range(rounds):
-            metal = kdb.Region(top.begin_shapes_rec(index))
-            metal.merge()
+            metal = _merged_metal(layout, index)
             # a morphological closing (grow by half the spacing, shrink back) fills every gap narrower
             # than the spacing with right-angled pieces; the notch check's own quadrilaterals can be
             # slanted (a pad's corner beside a wire), and slanted fills made staircases of new notches
@@ -95,9 +110,7 @@ def turn_via_pads(layout, spacing: dict[str, float]) -> int:
             for layer in layout.layer_indices():
                 for shape in source.shapes(layer).each():
                     if layer == index:
-                        box, center = shape.bbox(), shape.bbox().center()
-                        copy.shapes(layer).insert(kdb.Box(center.x - box.height() // 2, center.y - box.width() // 2,
-                                                          center.x + box.height() // 2, center.y + box.width() // 2))
+                        copy.shapes(layer).insert(_turned(shape.bbox()))
                     else:
                         copy.shapes(layer).insert(shape)
             variants[(cell_index, index)] = copy.cell_index()
@@ -108,9 +121,7 @@ def turn_via_pads(layout, spacing: dict[str, float]) -> int:
         if index is None:
             continue
         space = int(round(value / layout.dbu))
-        metal = kdb.Region(top.begin_shapes_rec(index))
-        metal.merge()
-        for marker in metal.isolated_check(space).polygons().each():
+        for marker in _merged_metal(layout, index).isolated_check(space).polygons().each():
             for inst in list(top.each_overlapping_inst(marker.bbox().enlarged(space))):
                 cell = layout.cell(inst.cell_index)
                 pads = list(cell.shapes(index).each())
@@ -119,9 +130,7 @@ def turn_via_pads(layout, spacing: dict[str, float]) -> int:
                 pad = pads[0].bbox().transformed(inst.trans)
                 if pad.width() == pad.height():
                     continue
-                center = pad.center()
-                flipped = kdb.Box(center.x - pad.height() // 2, center.y - pad.width() // 2,
-                                  center.x + pad.height() // 2, center.y + pad.width() // 2)
+                flipped = _turned(pad)
                 area = pad + flipped
                 before = _spacing_errors_near(layout, index, area, space)
                 if before == 0:
@@ -161,8 +170,7 @@ def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
         index = layout.find_layer(*GDS_LAYERS[name])
         if index is None:
             continue
-        metal = kdb.Region(top.begin_shapes_rec(index))
-        metal.merge()
+        metal = _merged_metal(layout, index)
         pairs = list(metal.isolated_check(int(round(value / layout.dbu))).each())
         if pairs:
             found.append((name, index, metal, pairs))
@@ -212,8 +220,7 @@ def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: 
         index = layout.find_layer(*GDS_LAYERS[name])
         if index is None:
             continue
-        metal = kdb.Region(top.begin_shapes_rec(index))
-        metal.merge()
+        metal = _merged_metal(layout, index)
         need = area / layout.dbu / layout.dbu
         gap = int(round(space / layout.dbu))
         drawn = kdb.Region()                    # islands grown so far: the next must keep clear of them too
@@ -271,29 +278,20 @@ def _grow_both_ways(box, need: float, step: int, gap: int, blocked, horizontal: 
                 high = middle - 1
         return low * step
 
+    # a vertical layer's track runs along y: work in the frame mirrored at 45 degrees, where it runs along x
+    mirror = kdb.Trans(kdb.Trans.M45) if not horizontal else kdb.Trans()
+    box, blocked = box.transformed(mirror), blocked.transformed(mirror)
     reach = 4 * gap
-    if horizontal:
-        left = free(lambda e: kdb.Box(box.left - e, box.bottom, box.right, box.top), reach)
-        right = free(lambda e: kdb.Box(box.left, box.bottom, box.right + e, box.top), reach)
-        line = kdb.Box(box.left - left, box.bottom, box.right + right, box.top)
-        down = free(lambda e: kdb.Box(line.left, line.bottom - e, line.right, line.top), gap)
-        up = free(lambda e: kdb.Box(line.left, line.bottom, line.right, line.top + e), gap)
-        more = max(0, math.ceil((need / line.width() - line.height()) / step) * step)
-        down = min(down, more)
-        if more - down > up:
-            return None
-        bigger = kdb.Box(line.left, line.bottom - down, line.right, line.top + (more - down))
-    else:
-        low = free(lambda e: kdb.Box(box.left, box.bottom - e, box.right, box.top), reach)
-        high = free(lambda e: kdb.Box(box.left, box.bottom, box.right, box.top + e), reach)
-        line = kdb.Box(box.left, box.bottom - low, box.right, box.top + high)
-        left = free(lambda e: kdb.Box(line.left - e, line.bottom, line.right, line.top), gap)
-        right = free(lambda e: kdb.Box(line.left, line.bottom, line.right + e, line.top), gap)
-        more = max(0, math.ceil((need / line.height() - line.width()) / step) * step)
-        left = min(left, more)
-        if more - left > right:
-            return None
-        bigger = kdb.Box(line.left - left, line.bottom, line.right + (more - left), line.top)
+    left = free(lambda e: kdb.Box(box.left - e, box.bottom, box.right, box.top), reach)
+    right = free(lambda e: kdb.Box(box.left, box.bottom, box.right + e, box.top), reach)
+    line = kdb.Box(box.left - left, box.bottom, box.right + right, box.top)
+    down = free(lambda e: kdb.Box(line.left, line.bottom - e, line.right, line.top), gap)
+    up = free(lambda e: kdb.Box(line.left, line.bottom, line.right, line.top + e), gap)
+    more = max(0, math.ceil((need / line.width() - line.height()) / step) * step)
+    down = min(down, more)
+    if more - down > up:
+        return None
+    bigger = kdb.Box(line.left, line.bottom - down, line.right, line.top + (more - down))
     if bigger.area() < need or not clear(bigger):
         return None
-    return bigger
+    return bigger.transformed(mirror)

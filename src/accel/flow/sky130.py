@@ -309,11 +309,12 @@ def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | N
     from .repairs import (REPAIRED_LAYERS, bridge_same_net_gaps, fill_notches, grow_to_min_area,
                           turn_via_pads)
 
-    tech = dict(lef_layers((tech_dir / f"{TECH}_tech.lef").read_text()))
+    tech_lef = (tech_dir / f"{TECH}_tech.lef").read_text()
+    tech = dict(lef_layers(tech_lef))
     spacing = {name: min_spacing(tech[name], name) for name in REPAIRED_LAYERS}
     turned = turn_via_pads(layout, spacing)
     bridges = bridge_same_net_gaps(layout, spacing)
-    layers = {layer.name: layer for layer in routing_layers((tech_dir / f"{TECH}_tech.lef").read_text())}
+    layers = {layer.name: layer for layer in routing_layers(tech_lef)}
     grown = grow_to_min_area(layout, {name: (lef_number(tech[name], r"AREA\s+([\d.]+)", name), spacing[name],
                                              layers[name].direction == "horizontal") for name in REPAIRED_LAYERS})
     fills = fill_notches(layout, spacing)

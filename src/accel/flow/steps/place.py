@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
-from ..qrouter_grid import loosen_fence, off_pitch_obstructions, size_pins, trim_stripes
-from ..sky130 import stripe_clearances, via_pad_halves
+from ..qrouter_grid import def_die, loosen_fence, off_pitch_obstructions, size_pins, trim_stripes
+from ..sky130 import stripe_clearances
 from ..taps import TapError, fillcells_with_taps, insert_taps
 from .qflow import make_project, run_stage
 
@@ -31,10 +31,10 @@ def def_die_area(def_file: Path) -> tuple[float, float]:
     """(width, height) in um from a DEF's DIEAREA and UNITS."""
     text = def_file.read_text(errors="replace")
     scale = def_units(text, def_file)
-    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", text)
+    die = def_die(text)
     if not die:
         raise ValueError(f"{def_file}: no DIEAREA")
-    x1, y1, x2, y2 = (int(v) for v in die.groups())
+    x1, y1, x2, y2 = die
     return (x2 - x1) / scale, (y2 - y1) / scale
 
 
@@ -100,15 +100,15 @@ def prepare_router(ctx: FlowContext, work: Path, def_file: Path, log: Path) -> d
     text = def_file.read_text()
     units = def_units(text, def_file)
     metrics = {}
+    clearances = stripe_clearances(pdk.path("tech_lef").read_text()) if pdk.trim_stripes or pdk.via_pin_layers \
+        else {}
     if pdk.trim_stripes:
-        text, trimmed = trim_stripes(text, units, stripe_clearances(pdk.path("tech_lef").read_text()))
+        text, trimmed = trim_stripes(text, units, clearances)
         metrics["place__stripe_shapes_trimmed"] = trimmed
     cfg = work / "layout" / f"{ctx.top}.cfg"
     script = cfg.read_text()
     if pdk.via_pin_layers:
-        tech_lef = pdk.path("tech_lef").read_text()
-        halves, clearances = via_pad_halves(tech_lef), stripe_clearances(tech_lef)
-        text, grown = size_pins(text, units, {layer: halves[layer] for layer in pdk.via_pin_layers})
+        text, grown = size_pins(text, units, {layer: clearances[layer].pad_half for layer in pdk.via_pin_layers})
         script, loosened = loosen_fence(script, {layer: need.pad_half + need.spacing
                                                  for layer, need in clearances.items()})
         metrics["place__pins_grown"] = grown
