@@ -29,6 +29,8 @@ def main() -> None:
     parser.add_argument("--accumulator", type=int, default=256, help="memory.accumulator_rows")
     parser.add_argument("--embedded-default", action="store_true",
                         help="use the embedded default's memories (256 scratchpad / 64 accumulator rows)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="another config override (repeatable), e.g. soc.command_queue_depth=32")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     args = parser.parse_args()
 
@@ -37,7 +39,7 @@ def main() -> None:
         overrides = [f"array.rows={size}", f"array.cols={size}"]
         if not args.embedded_default:
             overrides += [f"memory.scratchpad_rows={args.scratchpad}", f"memory.accumulator_rows={args.accumulator}"]
-        cfg = load_config("default", overrides)
+        cfg = load_config("default", overrides + args.set)
         build = runner.build(cfg, "soc", "verilator")
         for n in (int(v) for v in args.gemms.split(",")):
             result = runner.run_soc_gemm(build, (n, n, n), seed=1)

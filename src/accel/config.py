@@ -221,7 +221,7 @@ class SocConfig(_Section):
 
     command_queue_depth: int = Field(16, ge=2, le=256,
                                      description="instructions between the host port / fetch unit and decode")
-    unit_queue_depth: int = Field(4, ge=1, le=64, description="decoded instructions waiting per unit")
+    unit_queue_depth: int = Field(8, ge=1, le=64, description="decoded instructions waiting per unit")
     counter_width: int = Field(32, ge=8, le=32, description="bits of each performance counter (they wrap)")
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from accel.config import load_config
 from accel.sim.golden import conv2d, random_int
-from accel.sw.compiler import WEIGHT_BUFFERS, CompileError, Requant, im2col, pack_rows, plan_conv2d, plan_gemm, unpack_rows
+from accel.sw.compiler import (MAX_WEIGHT_BUFFERS, MIN_WEIGHT_BUFFERS, CompileError, Requant, ceil_div, im2col,
+                               pack_rows, plan_conv2d, plan_gemm, unpack_rows)
 from accel.sw.geometry import Geometry
 from accel.sw.isa import FIELDS, INSTRUCTION_BITS, UNIT_OF, Flag, Instruction, Opcode, Unit
 from accel.sw.multichip import plan_split_gemm
@@ -72,7 +73,33 @@ def test_gemm_programs_balance_tokens(geometry, shape):
     assert sum(i.op == Opcode.STORE for i in plan.program) == plan.Mb * plan.Nt
     # the buffers fit
     assert 2 * plan.mb <= geometry.acc_rows
-    assert WEIGHT_BUFFERS * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
+    assert plan.weight_buffers * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
+    # the row blocks are even: the last one is short by less than one row per block
+    assert plan.block_rows(plan.Mb - 1) > plan.mb - plan.Mb
+
+
+def test_row_blocks_are_balanced(geometry):
+    full = plan_gemm(geometry, 4096, 8, 4)
+    assert full.Mb > 1
+    plan = plan_gemm(geometry, full.mb * 2 + 1, 8, 4)       # two full blocks and one row, before
+    assert plan.Mb == 3 and plan.mb == ceil_div(2 * full.mb + 1, 3)
+
+
+def test_weight_buffers_follow_the_scratchpad(geometry):
+    from dataclasses import replace
+    big = replace(geometry, sp_rows=4096)
+    assert plan_gemm(big, 64, 64, 64).weight_buffers == MAX_WEIGHT_BUFFERS
+    small = replace(geometry, sp_rows=8 * 3 * geometry.rows)    # an eighth holds 3 tiles: the minimum
+    assert plan_gemm(small, 4, 4, 4 * geometry.cols).weight_buffers == MIN_WEIGHT_BUFFERS
+    # never more than a block's tiles + 1 (block j's activations must fit between blocks j-2 and j)
+    assert plan_gemm(big, 64, geometry.rows, geometry.cols).weight_buffers == 2
+
+
+def test_first_tile_waits_for_its_own_chunk_only(geometry):
+    plan = plan_gemm(geometry, 8, 6 * geometry.rows, 8)
+    loads = [i for i in plan.program if i.op == Opcode.LOAD]
+    first_weights = next(n for n, i in enumerate(loads) if i.comment.startswith("W"))
+    assert [i.comment for i in loads[:first_weights]] == ["A block 0 chunk 0"]
 
 
 def test_every_matmul_switches_weights(geometry):

@@ -4,9 +4,10 @@ The plan (weight-stationary, see docs/isa.md for the picture): the output is cut
 ``mb`` rows (``j``) and column tiles of ``cols`` columns (``nt``); the reduction into tiles of ``rows``
 (``kt``). Tiles run in the order j -> nt -> kt, and each is one WEIGHTS + one MATMUL:
 
-* scratchpad: WEIGHT_BUFFERS weight buffers (``rows`` rows each) and two activation buffers (one row
-  block, all ``kt`` chunks: ``Kt * mb`` rows each), so block j+1's activations load while block j
-  computes and the next tiles' weights load (HBM latency hidden) while the current one streams;
+* scratchpad: ``B`` weight buffers (``rows`` rows each, :func:`weight_buffers`) and two activation
+  buffers (one row block, all ``kt`` chunks: ``Kt * mb`` rows each), so block j+1's activations load
+  while block j computes and the next tiles' weights load while the current one streams. ``B`` tiles of
+  lead hide HBM latency, refreshes included;
 * accumulator: two buffers of ``mb`` rows, so block (j, nt) is stored while the next one accumulates.
 
 Dependencies are VTA-style tokens (accel.sw.isa): W load -> WEIGHTS; MATMUL t -> the LOAD group of tile
@@ -29,8 +30,12 @@ from .geometry import Geometry
 from .isa import UNIT_OF, Flag, Instruction, Opcode, Unit, units_mask
 
 
-#: Weight tiles that may be loaded ahead of the array (each takes ``rows`` scratchpad rows).
-WEIGHT_BUFFERS = 4
+#: Weight tiles that may be loaded ahead of the array (each takes ``rows`` scratchpad rows): at least
+#: MIN_WEIGHT_BUFFERS, and up to MAX_WEIGHT_BUFFERS while they fit in 1/WEIGHT_SHARE of the scratchpad.
+#: An HBM refresh stalls loads for tRFC (350 cycles on hbm2): 16 tiles of lead cover it.
+MIN_WEIGHT_BUFFERS = 4
+MAX_WEIGHT_BUFFERS = 16
+WEIGHT_SHARE = 8
 
 
 class CompileError(ValueError):
@@ -85,6 +90,7 @@ class GemmPlan:
     N: int
     requant: Requant
     mb: int
+    weight_buffers: int
     hbm_base: int = 0
     sp_reserved: int = 0                      # scratchpad rows kept free at the top (network mailbox)
     program: list[Instruction] = field(default_factory=list)
@@ -166,6 +172,14 @@ class GemmPlan:
         return out[:, :self.N]
 
 
+def weight_buffers(geometry: Geometry, block_tiles: int, sp_reserved: int = 0) -> int:
+    """How many weight tiles to load ahead. At most a block's tiles + 1: the activation chunks of block j
+    load after block j-2's last MATMUL (LOAD group ``first[j-1] - 1 + B``) and before block j's first
+    tile (group ``first[j]``), a window that is empty for a larger ``B``."""
+    fit = (geometry.sp_rows - sp_reserved) // WEIGHT_SHARE // geometry.rows
+    return min(max(MIN_WEIGHT_BUFFERS, min(MAX_WEIGHT_BUFFERS, fit)), block_tiles + 1)
+
+
 def plan_gemm(geometry: Geometry, M: int, K: int, N: int, requant: Requant = Requant(), hbm_base: int = 0,
               sp_reserved: int = 0, max_block: int | None = None) -> GemmPlan:
     """Choose the row block ``mb`` (as large as the memories allow) and emit the program."""
@@ -175,13 +189,18 @@ def plan_gemm(geometry: Geometry, M: int, K: int, N: int, requant: Requant = Req
     if not (0 <= requant.scale < 1 << 16 and 0 <= requant.shift < 64):
         raise CompileError("requantization scale must fit 16 bits unsigned and shift 0..63")
     Kt = ceil_div(K, g.rows)
-    sp_free = g.sp_rows - sp_reserved - WEIGHT_BUFFERS * g.rows
+    B = weight_buffers(g, Kt * ceil_div(N, g.cols), sp_reserved)
+    sp_free = g.sp_rows - sp_reserved - B * g.rows
     mb = min(M, g.acc_rows // 2, sp_free // (2 * Kt) if sp_free > 0 else 0, max_block or M)
+    if mb >= 1:
+        # Same number of blocks, evened out: 128 rows in blocks of at most 31 become 5 x 26, not 4 x 31 + 4.
+        # Every tile costs a weight switch, so a short last block would pay it for few rows.
+        mb = ceil_div(M, ceil_div(M, mb))
     if mb < 1:
-        raise CompileError(f"K={K} needs {2 * Kt} scratchpad rows per output row plus {WEIGHT_BUFFERS * g.rows} "
+        raise CompileError(f"K={K} needs {2 * Kt} scratchpad rows per output row plus {B * g.rows} "
                            f"for weights; "
                            f"the scratchpad has {g.sp_rows - sp_reserved} (memory.scratchpad_rows)")
-    plan = GemmPlan(g, M, K, N, requant, mb, hbm_base, sp_reserved)
+    plan = GemmPlan(g, M, K, N, requant, mb, B, hbm_base, sp_reserved)
     if plan.hbm_end > g.hbm_bursts:
         raise CompileError(f"GEMM {M}x{K}x{N} needs {plan.hbm_end - hbm_base} HBM bursts from burst {hbm_base}, "
                            f"HBM holds {g.hbm_bursts} (hbm.rows, hbm.columns, banks and channels)")
@@ -195,20 +214,22 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
     Mb, Kt, Nt, mb = plan.Mb, plan.Kt, plan.Nt, plan.mb
     tiles = [(j, nt, kt) for j in range(Mb) for nt in range(Nt) for kt in range(Kt)]
     T, O = len(tiles), Mb * Nt
-    # B weight buffers: tile t's weights load once MATMUL t-B is done. B may not exceed a block's tiles
-    # + 1, or the activation buffer of block j could not be reloaded before block j's first tile.
-    B = min(WEIGHT_BUFFERS, Nt * Kt + 1)
+    # B weight buffers: tile t's weights load once MATMUL t-B is done.
+    B = plan.weight_buffers
     wbuf = [b * R for b in range(B)]
-    abuf = [WEIGHT_BUFFERS * R, WEIGHT_BUFFERS * R + Kt * mb]
+    abuf = [B * R, B * R + Kt * mb]
     accbuf = [0, mb]
     first = [j * Nt * Kt for j in range(Mb)]
 
     # Activation chunks of block j reuse block j-2's buffer, so they go into LOAD groups that wait for
     # block j-2's last MATMUL (group t waits for MATMUL t-B) and come before block j's first tile,
-    # spread evenly so weights keep flowing.
+    # spread evenly so weights keep flowing. Block 0's chunk kt comes with tile kt, its first user, so the
+    # first tile does not wait for the whole block.
     groups: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T)}
-    for j in range(Mb):
-        lo = 0 if j == 0 else 1 if j == 1 else first[j - 1] - 1 + B
+    for kt in range(Kt):
+        groups[kt].append((0, kt))
+    for j in range(1, Mb):
+        lo = 1 if j == 1 else first[j - 1] - 1 + B
         lo = min(lo, first[j])
         span = first[j] - lo + 1
         for kt in range(Kt):
