@@ -242,6 +242,9 @@ class FlowConfig(_Section):
         None, ge=0.1, le=0.95, description="target cell density of the core area (default: the PDK's, "
                                            "osu018 0.6, sky130hd 0.3: qrouter needs the room on sky130)")
     aspect_ratio: float = Field(1.0, ge=0.25, le=4.0, description="core height / width")
+    placement_speedup: int = Field(
+        1, ge=1, le=64, description="graywolf's TWSC*fast: annealing tries per cell divided by this (1 = full "
+                                    "effort; 8 placed a PE 4.8x faster with 20% more wire)")
     stripe_width_um: float = Field(2.0, gt=0, le=50, description="power stripe width")
     stripe_pitch_um: float = Field(50.0, ge=10, le=1000, description="power stripe pitch")
     io_delay_fraction: float = Field(0.2, ge=0, lt=1, description="input/output delay as a fraction of the period")

@@ -103,3 +103,21 @@ def test_templates_refuse_missing_values():
 def test_flow_config_defaults_build_in_minutes():
     assert load_config("default").flow.top == "pe"
     assert load_config("tiny").flow.top == "array"
+
+
+def test_graywolf_parameters_follow_the_config(tmp_path):
+    from accel.flow.pdk import get_pdk
+    from accel.flow.step import FlowContext
+    from accel.flow.steps.place import write_par
+
+    def par(*overrides):
+        cfg = load_config("tiny", list(overrides))
+        ctx = FlowContext(cfg, get_pdk(cfg.flow.pdk, tmp_path), "accel_pe", "pe", tmp_path)
+        write_par(ctx, tmp_path / "x.par")
+        return (tmp_path / "x.par").read_text()
+
+    full = par()
+    assert "TWSC*fast" not in full and full.count("TWMC*chip.aspect.ratio : 1") == 1
+    quick = par("flow.placement_speedup=8", "flow.aspect_ratio=0.5")
+    assert quick.count("TWSC*fast : 8") == 1 and quick.count("TWMC*chip.aspect.ratio : 0.5") == 1
+    assert "TWSC*feedThruWidth" in quick      # the PDK's own settings stay

@@ -56,9 +56,10 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert parse_config(VALID).config_hash() != parse_config(VALID, overrides=["array.rows=4"]).config_hash()
     # Pinned: a changed hash invalidates every cached build, so it must not change by accident.
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
-    # cd4bf0c3d959: soc.unit_queue_depth defaults to 8 (was ed5afc62fd57 with 4; 7f5d664bc050 before that,
+    # 1eceb7fbac92: flow.placement_speedup added; cd4bf0c3d959 before it, when soc.unit_queue_depth went 4 -> 8
+    # (was ed5afc62fd57 with 4; 7f5d664bc050 before that,
     # with flow.utilization 0.6 spelled out in default.yaml)
-    assert load_config("default").config_hash() == "cd4bf0c3d959"
+    assert load_config("default").config_hash() == "1eceb7fbac92"
 
 
 def test_utilization_defaults_to_the_pdks():

@@ -39,12 +39,15 @@ def def_die_area(def_file: Path) -> tuple[float, float]:
 
 
 def write_par(ctx: FlowContext, path: Path) -> None:
-    """graywolf's parameter file: the PDK's, with the configured aspect ratio."""
+    """graywolf's parameter file: the PDK's, with the configured aspect ratio and annealing effort."""
     text = (ctx.pdk.tech_dir / f"{ctx.pdk.qflow_tech}.par").read_text()
-    ratio = f"TWMC*chip.aspect.ratio : {ctx.config.flow.aspect_ratio:g}"
-    text, count = re.subn(r"^TWMC\*chip\.aspect\.ratio\s*:.*$", ratio, text, flags=re.M)
-    if count == 0:
-        text += f"\n{ratio}\n"
+    flow = ctx.config.flow
+    for key, value in (("TWMC*chip.aspect.ratio", f"{flow.aspect_ratio:g}"),
+                       ("TWSC*fast", str(flow.placement_speedup) if flow.placement_speedup > 1 else None)):
+        pattern = rf"^{re.escape(key)}\s*:.*$"
+        text = re.sub(pattern + r"\n?", "", text, flags=re.M)
+        if value is not None:
+            text = text.rstrip("\n") + f"\n{key} : {value}\n"
     path.write_text(text)
 
 
@@ -65,6 +68,7 @@ class Place(Step):
     def config_slice(self, ctx):
         flow = ctx.config.flow
         return {"utilization": flow.density, "aspect_ratio": flow.aspect_ratio,
+                "placement_speedup": flow.placement_speedup,
                 "stripe_width_um": flow.stripe_width_um, "stripe_pitch_um": flow.stripe_pitch_um,
                 "trim_stripes": ctx.pdk.trim_stripes, "router_commands": list(ctx.pdk.router_commands),
                 "via_pin_layers": list(ctx.pdk.via_pin_layers)}
