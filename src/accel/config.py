@@ -245,6 +245,9 @@ class FlowConfig(_Section):
     placement_speedup: int = Field(
         1, ge=1, le=64, description="graywolf's TWSC*fast: annealing tries per cell divided by this (1 = full "
                                     "effort; 8 placed a PE 4.8x faster with 20% more wire)")
+    route_cleanup: bool = Field(
+        True, description="qrouter's stage 3: reroute every net twice once all are routed, to tidy them. On the "
+                          "33k-cell SoC that is about 4 h after 45 min of routing; off, the routes stand as found")
     stripe_width_um: float = Field(2.0, gt=0, le=50, description="power stripe width")
     stripe_pitch_um: float = Field(50.0, ge=10, le=1000, description="power stripe pitch")
     io_delay_fraction: float = Field(0.2, ge=0, lt=1, description="input/output delay as a fraction of the period")

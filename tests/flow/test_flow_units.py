@@ -121,3 +121,13 @@ def test_graywolf_parameters_follow_the_config(tmp_path):
     quick = par("flow.placement_speedup=8", "flow.aspect_ratio=0.5")
     assert quick.count("TWSC*fast : 8") == 1 and quick.count("TWMC*chip.aspect.ratio : 0.5") == 1
     assert "TWSC*feedThruWidth" in quick      # the PDK's own settings stay
+
+
+def test_route_cleanup_can_be_skipped(tmp_path):
+    from accel.flow.step import StepError
+    from accel.flow.steps.route import skip_route_cleanup
+
+    script = "read_def top.def\nqrouter::standard_route top_route.def false\nquit\n"
+    assert "qrouter::standard_route top_route.def false true\n" in skip_route_cleanup(script, tmp_path, tmp_path)
+    with pytest.raises(StepError, match="standard_route"):
+        skip_route_cleanup("read_def top.def\nquit\n", tmp_path / "top.cfg", tmp_path / "log")

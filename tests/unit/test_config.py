@@ -56,10 +56,10 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert parse_config(VALID).config_hash() != parse_config(VALID, overrides=["array.rows=4"]).config_hash()
     # Pinned: a changed hash invalidates every cached build, so it must not change by accident.
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
-    # 1eceb7fbac92: flow.placement_speedup added; cd4bf0c3d959 before it, when soc.unit_queue_depth went 4 -> 8
-    # (was ed5afc62fd57 with 4; 7f5d664bc050 before that,
-    # with flow.utilization 0.6 spelled out in default.yaml)
-    assert load_config("default").config_hash() == "1eceb7fbac92"
+    # History: 7f5d664bc050 (flow.utilization 0.6 spelled out in default.yaml) -> ed5afc62fd57 (left to the
+    # PDK) -> cd4bf0c3d959 (soc.unit_queue_depth 4 -> 8) -> 1eceb7fbac92 (flow.placement_speedup) ->
+    # 84ba780ef600 (flow.route_cleanup)
+    assert load_config("default").config_hash() == "84ba780ef600"
 
 
 def test_utilization_defaults_to_the_pdks():

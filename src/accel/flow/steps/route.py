@@ -32,6 +32,15 @@ def def_wirelength(def_file: Path) -> float:
     return total / units
 
 
+def skip_route_cleanup(script: str, cfg: Path, log: Path) -> str:
+    """qrouter's script with ``standard_route``'s third argument (nocleanup) set: no stage 3."""
+    script, count = re.subn(r"^(qrouter::standard_route\s+\S+\s+\S+)\s*$", r"\1 true", script, flags=re.M)
+    if count != 1:
+        raise StepError("route", f"{cfg.name}: no 'qrouter::standard_route FILE false' line to turn cleanup off",
+                        log)
+    return script
+
+
 class Route(Step):
     name = "route"
     tools = ("qrouter", "qflow")
@@ -42,8 +51,14 @@ class Route(Step):
         return [ctx.output("place", f"layout/{ctx.top}.def"), ctx.output("place", f"layout/{ctx.top}.cfg"),
                 ctx.output("place", f"synthesis/{ctx.top}.blif")]
 
+    def config_slice(self, ctx):
+        return {"route_cleanup": ctx.config.flow.route_cleanup}
+
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work, seed=ctx.step_dir("place"))
+        if not ctx.config.flow.route_cleanup:
+            cfg = work / "layout" / f"{ctx.top}.cfg"
+            cfg.write_text(skip_route_cleanup(cfg.read_text(), cfg, log))
         text = run_stage(ctx, work, log, "router.sh", str(work), ctx.top, stage_log="route.log", step=self.name)
         failed = re.findall(r"Final:\s*Failed net routes:\s*(\d+)", text)
         unrouted = int(failed[-1]) if failed else 0
