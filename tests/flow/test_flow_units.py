@@ -1,6 +1,9 @@
 """Pure-Python parts of the physical flow: parsers, SPEF repair, step selection, sign-off rules."""
 
 import json
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,8 @@ from accel.flow.steps.parasitics import repair_spef
 from accel.flow.steps.place import def_die_area
 from accel.flow.steps.route import def_wirelength
 from accel.flow.steps.sta import parse_sta
+
+QFLOW_ANNOTATE = Path("/usr/lib/qflow/scripts/annotate.tcl")
 
 DEF = """VERSION 5.6 ;
 DESIGN x ;
@@ -131,3 +136,25 @@ def test_route_cleanup_can_be_skipped(tmp_path):
     assert "qrouter::standard_route top_route.def false true\n" in skip_route_cleanup(script, tmp_path, tmp_path)
     with pytest.raises(StepError, match="standard_route"):
         skip_route_cleanup("read_def top.def\nquit\n", tmp_path / "top.cfg", tmp_path / "log")
+
+
+@pytest.mark.skipif(not (shutil.which("tclsh") and QFLOW_ANNOTATE.exists()), reason="needs qflow and tclsh")
+def test_fill_cells_are_annotated_once(tmp_path):
+    """qflow's annotate.tcl, as the route step runs it, with a net named like the SoC's ``ends[0]``:
+    the fill cells go into the SPICE netlist once (the original wrote them again after every such line)."""
+    from accel.flow.steps.qflow import private_scripts
+
+    scripts = private_scripts(tmp_path, tmp_path / "route.log")
+    assert (scripts / "router.sh").resolve() == QFLOW_ANNOTATE.parent / "router.sh"
+    (tmp_path / "antenna.out").write_text(
+        "# Fill cell instances\nNet=- Instance=FILL_1 Cell=FILL Pin=-\nNet=- Instance=FILL_2 Cell=FILL Pin=-\n")
+    (tmp_path / "top.v").write_text("module top (a);\ninput a;\nINVX1 u1 ( .A(a), .Y(ends[0]) );\nendmodule\n")
+    (tmp_path / "top.spc").write_text(".subckt top vdd gnd a\nXINVX1_1 gnd vdd a ends[0] INVX1\n"
+                                      "XINVX1_2 gnd vdd ends[0] b INVX1\n.ends top\n")
+    (tmp_path / "cells.sp").write_text(".subckt FILL vdd gnd\n.ends\n")
+    subprocess.run([str(scripts / "annotate.tcl"), "antenna.out", "top.v", "top.spc", "out.v", "out.spc",
+                    "cells.sp"], cwd=tmp_path, check=True, capture_output=True)
+    spice = (tmp_path / "out.spc").read_text()
+    assert spice.count("XFILL_1 ") == 1 and spice.count("XFILL_2 ") == 1
+    assert spice.index("XFILL_2") > spice.index("XINVX1_2") and spice.rstrip().endswith(".ends top")
+    assert (tmp_path / "out.v").read_text().count("FILL FILL_1") == 1

@@ -16,8 +16,40 @@ SCRIPTS = Path("/usr/lib/qflow/scripts")
 BIN = Path("/usr/lib/qflow/bin")
 
 
-def make_project(ctx: FlowContext, work: Path, seed: Path | None = None) -> None:
-    """Lay out a qflow project in ``work``, copying source/synthesis/layout from ``seed`` if given."""
+#: qflow's annotate.tcl (run by router.sh to add the fill cells to the netlists) looks for the end of the
+#: SPICE subcircuit with the unanchored ``[ \t]*.ends``: every instance line with a net whose name contains
+#: "ends" (the SoC has ``ends[0..7]``) also matches, and all fill cells are written again after each such
+#: line. On soc-lite that is 138 copies of 160k fill cells, a 700 MB netlist and an LVS that cannot match.
+ANNOTATE_FIXES = ((r"regexp -nocase {[ \t]*.ends}", r"regexp -nocase {^[ \t]*\.ends}"),
+                  (r"regexp -nocase {[ \t]*X([^ \t]+)[ \t]+}", r"regexp -nocase {^[ \t]*X([^ \t]+)[ \t]+}"))
+
+
+def fixed_annotate(text: str, log: Path) -> str:
+    """annotate.tcl with its SPICE line patterns anchored at the start of the line."""
+    for old, new in ANNOTATE_FIXES:
+        if text.count(old) != 1:
+            raise StepError("route", f"qflow's annotate.tcl has changed: no single {old!r} to anchor", log)
+        text = text.replace(old, new)
+    return text
+
+
+def private_scripts(work: Path, log: Path) -> Path:
+    """A copy of qflow's script directory for router.sh: links to the originals, a fixed annotate.tcl."""
+    scripts = work / "qflow_scripts"
+    scripts.mkdir(exist_ok=True)
+    for script in SCRIPTS.iterdir():
+        target = scripts / script.name
+        if script.name == "annotate.tcl":
+            target.write_text(fixed_annotate(script.read_text(), log))
+            target.chmod(0o755)
+        elif not target.exists():
+            target.symlink_to(script)
+    return scripts
+
+
+def make_project(ctx: FlowContext, work: Path, seed: Path | None = None, scripts: Path = SCRIPTS) -> None:
+    """Lay out a qflow project in ``work``, copying source/synthesis/layout from ``seed`` if given;
+    ``scripts`` is the directory qflow's stage scripts call their helpers from."""
     for sub in ("source", "synthesis", "layout", "log"):
         src = seed / sub if seed else None
         if src is not None and src.is_dir():
@@ -26,7 +58,7 @@ def make_project(ctx: FlowContext, work: Path, seed: Path | None = None) -> None
             (work / sub).mkdir(exist_ok=True)
     (work / "qflow_vars.sh").write_text(render_template(
         "qflow/qflow_vars.sh", project=work, techdir=ctx.pdk.tech_dir, techname=ctx.pdk.qflow_tech,
-        scriptdir=SCRIPTS, bindir=BIN))
+        scriptdir=scripts, bindir=BIN))
     flow = ctx.config.flow
     (work / "project_vars.sh").write_text(render_template(
         "qflow/project_vars.sh", yosys_script=work / "source" / "synth.ys",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..step import FlowContext, Step, StepError
 from .place import def_die_area, def_units
-from .qflow import make_project, run_stage
+from .qflow import make_project, private_scripts, run_stage
 from .synth import count_cells
 
 
@@ -46,6 +46,7 @@ class Route(Step):
     tools = ("qrouter", "qflow")
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
     description = "qrouter detailed routing"
+    version = "2"       # 2: qflow's annotate.tcl fixed (fill cells written once into the SPICE netlist)
 
     def inputs(self, ctx):
         return [ctx.output("place", f"layout/{ctx.top}.def"), ctx.output("place", f"layout/{ctx.top}.cfg"),
@@ -55,7 +56,7 @@ class Route(Step):
         return {"route_cleanup": ctx.config.flow.route_cleanup}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
-        make_project(ctx, work, seed=ctx.step_dir("place"))
+        make_project(ctx, work, seed=ctx.step_dir("place"), scripts=private_scripts(work, log))
         if not ctx.config.flow.route_cleanup:
             cfg = work / "layout" / f"{ctx.top}.cfg"
             cfg.write_text(skip_route_cleanup(cfg.read_text(), cfg, log))
