@@ -3,8 +3,6 @@
 import json
 import shutil
 import subprocess
-from pathlib import Path
-
 import pytest
 
 from accel.config import load_config
@@ -14,10 +12,12 @@ from accel.flow.steps import STEP_NAMES
 from accel.flow.steps.lvs import count_mismatches
 from accel.flow.steps.parasitics import repair_spef
 from accel.flow.steps.place import def_die_area
+from accel.flow.steps.qflow import SCRIPTS as QFLOW_SCRIPTS
+from accel.flow.steps.qflow import private_scripts
 from accel.flow.steps.route import def_wirelength
 from accel.flow.steps.sta import parse_sta
 
-QFLOW_ANNOTATE = Path("/usr/lib/qflow/scripts/annotate.tcl")
+QFLOW_ANNOTATE = QFLOW_SCRIPTS / "annotate.tcl"
 
 DEF = """VERSION 5.6 ;
 DESIGN x ;
@@ -142,10 +142,8 @@ def test_route_cleanup_can_be_skipped(tmp_path):
 def test_fill_cells_are_annotated_once(tmp_path):
     """qflow's annotate.tcl, as the route step runs it, with a net named like the SoC's ``ends[0]``:
     the fill cells go into the SPICE netlist once (the original wrote them again after every such line)."""
-    from accel.flow.steps.qflow import private_scripts
-
     scripts = private_scripts(tmp_path, tmp_path / "route.log")
-    assert (scripts / "router.sh").resolve() == QFLOW_ANNOTATE.parent / "router.sh"
+    assert (scripts / "router.sh").resolve() == QFLOW_SCRIPTS / "router.sh"
     (tmp_path / "antenna.out").write_text(
         "# Fill cell instances\nNet=- Instance=FILL_1 Cell=FILL Pin=-\nNet=- Instance=FILL_2 Cell=FILL Pin=-\n")
     (tmp_path / "top.v").write_text("module top (a);\ninput a;\nINVX1 u1 ( .A(a), .Y(ends[0]) );\nendmodule\n")

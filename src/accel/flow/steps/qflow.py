@@ -19,7 +19,7 @@ BIN = Path("/usr/lib/qflow/bin")
 #: qflow's annotate.tcl (run by router.sh to add the fill cells to the netlists) looks for the end of the
 #: SPICE subcircuit with the unanchored ``[ \t]*.ends``: every instance line with a net whose name contains
 #: "ends" (the SoC has ``ends[0..7]``) also matches, and all fill cells are written again after each such
-#: line. On soc-lite that is 138 copies of 160k fill cells, a 700 MB netlist and an LVS that cannot match.
+#: line. On soc-lite that is 138 copies of 160k fill cells, a 750 MB netlist and an LVS that cannot match.
 ANNOTATE_FIXES = ((r"regexp -nocase {[ \t]*.ends}", r"regexp -nocase {^[ \t]*\.ends}"),
                   (r"regexp -nocase {[ \t]*X([^ \t]+)[ \t]+}", r"regexp -nocase {^[ \t]*X([^ \t]+)[ \t]+}"))
 
