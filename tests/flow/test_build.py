@@ -39,6 +39,7 @@ def check_build(root: Path, top: str, metrics: dict) -> None:
     assert metrics["magic__drc_errors"] == 0
     assert metrics["lvs__mismatches"] == 0 and metrics["lvs__match"] is True
     assert metrics["route__net__unrouted"] == 0
+    assert metrics["route__check__opens"] == 0 and metrics["route__check__crowded_vias"] == 0
     assert metrics["timing__setup__ws"] > 0 and metrics["timing__hold__ws"] >= 0
     assert metrics["synth__design__instance__count"] > 100
     assert 0 < metrics["design__instance__area"] < metrics["design__die__area"]
@@ -95,6 +96,7 @@ def test_broken_layout_fails_signoff(pe_build, tmp_path):
     result = run_flow(config, broken, start="gds")
     assert any(check.startswith("lvs:") for check in result.failed_checks), result.metrics
     assert result.metrics["lvs__match"] is False
+    assert result.metrics["route__check__opens"] >= 1        # the gds step's DEF check saw it too
     allowed = run_flow(config, broken, start="gds", allow=("lvs",))
     assert not allowed.failed_checks and any(c.startswith("lvs:") for c in allowed.allowed_checks)
 
