@@ -5,7 +5,6 @@ compared bit for bit with numpy (int8 inputs, int32 accumulation, requantization
 flag any protocol violation, checked at the end of every test.
 """
 
-import os
 
 import cocotb
 import numpy as np
