@@ -102,11 +102,6 @@ def place(rect, width: float, height: float, x: int, y: int, orient: str, units:
     return (x + round(x1 * units), y + round(y1 * units), x + round(x2 * units), y + round(y2 * units))
 
 
-def gap(a: Rect, b: Rect) -> int:
-    """Euclidean-free spacing as magic measures it: the larger of the x and y gaps (0 when touching)."""
-    return max(a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3], 0) if not overlaps(a, b) else -1
-
-
 def overlaps(a: Rect, b: Rect) -> bool:
     """Touching or overlapping (abutting metal connects)."""
     return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
@@ -128,12 +123,12 @@ class Statement:
     text: str = ""
 
     def shapes(self, tech: Tech) -> list[tuple[str, Rect]]:
+        """(layer, rectangle) of each wire segment (ends extended by half the width, as DEF says) and of
+        each pad of the via. A lone point with no via is a square of the wire's width."""
         h = tech.half_width[self.layer]
         out = []
-        pts = self.points if len(self.points) > 1 else self.points * 2
+        pts = self.points if len(self.points) > 1 or self.via else self.points * 2
         for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
-            if self.via and len(self.points) == 1:
-                break
             out.append((self.layer, (min(x1, x2) - h, min(y1, y2) - h, max(x1, x2) + h, max(y1, y2) + h)))
         if self.via:
             x, y = self.points[-1]
@@ -143,9 +138,13 @@ class Statement:
 
 
 def parse_path(tokens: list[str], line: int) -> Statement:
+    """A DEF path (``metal1 ( x y ) ( * y2 ) VIA``) from its tokens; ``*`` repeats the last coordinate.
+    Only a via at the end is understood (qrouter writes nothing else)."""
     layer, points, via, x, y, i = tokens[0], [], None, None, None, 1
     while i < len(tokens):
         if tokens[i] == "(":
+            if via is not None:
+                raise ValueError(f"line {line + 1}: a path that goes on after its via ({via}) is not supported")
             x = x if tokens[i + 1] == "*" else int(tokens[i + 1])
             y = y if tokens[i + 2] == "*" else int(tokens[i + 2])
             points.append((x, y))
@@ -174,10 +173,8 @@ def parse_nets(lines: list[str]) -> tuple[list[Net], int, int]:
             net = Net(line[2:].split()[0], [], [])
             nets.append(net)
             continue
-        for inst, pin in re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", line.split("+")[0] if "ROUTED" not in line
-                                    and "NEW" not in line else ""):
-            if inst != "PIN":
-                net.pins.append((inst, pin))
+        if line.startswith("(") and net is not None:
+            net.pins += [(inst, pin) for inst, pin in re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", line) if inst != "PIN"]
         found = re.match(r"(?:\+\s*ROUTED|NEW)\s+(.*?)\s*;?\s*$", line)
         if found and net is not None:
             statement = parse_path(TOKEN.findall(found.group(1)), i)
@@ -387,11 +384,13 @@ def _try_moved_via(layout: Layout, net: Net, path: Statement, step: int) -> Stat
     upper = next(layer for layer in tech.vias[path.via] if layer != path.layer)
     own_upper = _net_shapes_on(net, upper, tech, skip=path)
     start, (vx, vy) = path.points[0], path.points[-1]
-    reach = 4 * step
-    spots = sorted(((vx + dx * step // 2, vy + dy * step // 2) for dx, dy in product(range(-8, 9), repeat=2)),
+    # Spots on the grid (``step``) within 4 grid steps, nearest first: magic would round anything finer.
+    gx, gy = (vx + step // 2) // step, (vy + step // 2) // step
+    spots = sorted((((gx + dx) * step, (gy + dy) * step)
+                    for dx, dy in product(range(-4, 5), repeat=2) if abs(dx) + abs(dy) <= 4),
                    key=lambda p: abs(p[0] - vx) + abs(p[1] - vy))
     for x, y in spots:
-        if (x, y) == (vx, vy) or abs(x - vx) + abs(y - vy) > reach:
+        if (x, y) == (vx, vy):
             continue
         pad = dict((layer, (x + a, y + b, x + c, y + d)) for layer, (a, b, c, d) in tech.vias[path.via].items())
         if not any(overlaps(pad[upper], rect) for rect in own_upper):
@@ -406,6 +405,7 @@ def _try_moved_via(layout: Layout, net: Net, path: Statement, step: int) -> Stat
 
 
 def _format(statement: Statement, first: bool) -> str:
+    """A path as a DEF ``+ ROUTED``/``NEW`` line (``*`` for a repeated coordinate)."""
     pts, previous = [], None
     for x, y in statement.points:
         if previous is None:
@@ -429,13 +429,21 @@ def _apply(layout: Layout, net: Net, old: Statement | None, new: Statement) -> N
         layout.add(layer, rect, net.name, new)
 
 
-def repair(def_text: str, lef_text: str) -> tuple[str, RepairReport]:
-    """The DEF with qrouter's pin-access defects repaired, and what was found, fixed and left."""
+def _drop(layout: Layout, net: Net, statement: Statement) -> None:
+    for layer, rect in statement.shapes(layout.tech):
+        layout.remove(layer, rect, statement)
+    net.paths.remove(statement)
+
+
+def repair(def_text: str, lef_text: str, grid_um: float = 0.1) -> tuple[str, RepairReport]:
+    """The DEF with qrouter's pin-access defects repaired, and what was found, fixed and left.
+
+    ``grid_um`` is the grid moved vias are put on: magic's lambda in the OSU SCMOS technology."""
     units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", def_text).group(1))
     tech = read_tech(lef_text, units)
     layout = Layout(def_text, tech)
     report = RepairReport()
-    step = round(0.1 * units)
+    step = max(1, round(grid_um * units))
     edits: dict[int, str] = {}         # line index -> replacement text
     added: dict[str, list[str]] = defaultdict(list)
     power = {pin for shapes in tech.macros.values() for pin in shapes.power}
@@ -464,7 +472,7 @@ def repair(def_text: str, lef_text: str) -> tuple[str, RepairReport]:
                     added[net.name].append(_format(via, False))
                     report.pin_vias.append(f"{net.name}: {inst}/{pin}")
                     continue
-                net.paths.remove(via)
+                _drop(layout, net, via)
             report.opens.append(f"{net.name}: {inst}/{pin}")
     lines = list(layout.lines)
     for index, text in edits.items():
@@ -473,7 +481,7 @@ def repair(def_text: str, lef_text: str) -> tuple[str, RepairReport]:
         if net.name in added:
             last = max(path.line for path in net.paths if path.line >= 0)
             line = lines[last].rstrip()
-            semicolon = line.endswith(";")
-            lines[last] = (line[:-1].rstrip() + " " if semicolon else line) + ""
-            lines[last] += "\n" + "\n".join(added[net.name]) + (" ;" if semicolon else "")
+            semicolon = line.endswith(";")       # the net's statement ends on this line: keep it last
+            body = line[:-1].rstrip() if semicolon else line
+            lines[last] = body + "\n" + "\n".join(added[net.name]) + (" ;" if semicolon else "")
     return "\n".join(lines), report
