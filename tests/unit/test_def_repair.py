@@ -112,9 +112,11 @@ def test_crowded_via_is_moved_clear_and_stays_connected(lef_text):
 
 
 def test_clean_route_is_left_alone(lef_text):
-    fixed, report = repair(CROWDED_VIA.replace("( 150640 755 ) ( 150800 * ) M2_M1", "( 150640 755 ) ( 150800 * ) "
-                                               "( * 770 ) M2_M1"), lef_text)
-    assert report.moved_vias == [] and report.pin_vias == [] and report.crowded == []
+    # The repaired stub of the case above: nothing to find, and the DEF comes back unchanged.
+    clean = CROWDED_VIA.replace("( 150640 755 ) ( 150800 * ) M2_M1", "( 150640 755 ) ( * 770 ) ( 150800 * ) M2_M1")
+    fixed, report = repair(clean, lef_text)
+    assert report.moved_vias == [] and report.pin_vias == [] and report.crowded == [] and report.opens == []
+    assert fixed == clean
 
 
 def test_statement_format_round_trips(lef_text):
