@@ -67,7 +67,9 @@ def read_tech(lef_text: str, units: int) -> Tech:
                 layer = found.group(1)
             rect = re.match(r"\s*RECT\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", line)
             if rect and layer in half:
-                pads[layer] = tuple(round(float(v) * units) for v in rect.groups())
+                r = tuple(round(float(v) * units) for v in rect.groups())
+                old = pads.get(layer, r)          # several rectangles on a layer: their bounding box
+                pads[layer] = (min(old[0], r[0]), min(old[1], r[1]), max(old[2], r[2]), max(old[3], r[3]))
         vias[match.group(1)] = pads
     macros = {m.group(1): macro_shapes(m.group(0))
               for m in re.finditer(r"^MACRO\s+(\S+).*?^END\s+\1", lef_text, re.M | re.S)}
