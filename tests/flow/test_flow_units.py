@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+
 import pytest
 
 from accel.config import load_config
@@ -12,8 +13,7 @@ from accel.flow.steps import STEP_NAMES
 from accel.flow.steps.lvs import count_mismatches
 from accel.flow.steps.parasitics import repair_spef
 from accel.flow.steps.place import def_die_area
-from accel.flow.steps.qflow import SCRIPTS as QFLOW_SCRIPTS
-from accel.flow.steps.qflow import private_scripts
+from accel.flow.steps.qflow import SCRIPTS as QFLOW_SCRIPTS, private_scripts
 from accel.flow.steps.route import def_wirelength
 from accel.flow.steps.sta import parse_sta
 

@@ -70,13 +70,13 @@ def test_route_statements_expand_stars_and_vias(lef_text):
 
 
 def test_missing_pin_via_is_found_and_added(lef_text):
-    layout = Layout(MISSING_VIA, read_tech(lef_text, 100))
+    layout = Layout(MISSING_VIA, lef_text)
     assert layout.open_pins(layout.nets[0]) == [("OAI21X1_2135", "B")]
     fixed, report = repair(MISSING_VIA, lef_text)
     assert report.pin_vias == ["_20770_: OAI21X1_2135/B"]
     assert report.opens == [] and report.moved_vias == [] and report.crowded == []
     assert "  NEW metal1 ( 31520 63500 ) M2_M1" in fixed
-    again = Layout(fixed, read_tech(lef_text, 100))
+    again = Layout(fixed, lef_text)
     assert again.open_pins(again.nets[0]) == []
     assert fixed.count(";") == MISSING_VIA.count(";")               # the net still ends exactly once
 
@@ -91,8 +91,8 @@ def test_pin_via_is_not_added_where_it_would_crowd_another_net(lef_text):
 
 
 def test_crowded_via_is_moved_clear_and_stays_connected(lef_text):
-    tech = read_tech(lef_text, 100)
-    layout = Layout(CROWDED_VIA, tech)
+    layout = Layout(CROWDED_VIA, lef_text)
+    tech = layout.tech
     stub = layout.nets[0].paths[0]
     pad = stub.shapes(tech)[-2]
     assert pad[0] == "metal1" and layout.foreign_conflicts("metal1", pad[1], "act__payload[12]")
@@ -100,7 +100,7 @@ def test_crowded_via_is_moved_clear_and_stays_connected(lef_text):
     assert report.moved_vias == ["act__payload[12]: M2_M1 (150800, 755) -> (150800, 770)"]
     assert report.crowded == [] and report.opens == []
     assert "+ ROUTED metal1 ( 150640 755 ) ( * 770 ) ( 150800 * ) M2_M1" in fixed
-    again = Layout(fixed, tech)
+    again = Layout(fixed, lef_text)
     net = again.nets[0]
     assert again.open_pins(net) == []
     for path in net.paths:

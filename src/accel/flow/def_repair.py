@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import product
 
+from .connectivity import ORIENTATIONS, def_placements
 from .pin_access import macro_shapes
 
 Rect = tuple[int, int, int, int]
@@ -94,14 +95,20 @@ def def_vias(def_text: str) -> dict[str, dict[str, Rect]]:
 
 def place(rect, width: float, height: float, x: int, y: int, orient: str, units: int) -> Rect:
     """A LEF macro rectangle (um) moved to a DEF placement (units) with orientation N, S, FN or FS."""
-    x1, y1, x2, y2 = rect
-    if orient in ("S", "FN"):
-        x1, x2 = width - x2, width - x1
-    if orient in ("S", "FS"):
-        y1, y2 = height - y2, height - y1
-    elif orient not in ("N", "FN"):
+    if orient not in ORIENTATIONS:
         raise ValueError(f"DEF orientation {orient} is not supported (N, S, FN, FS)")
+    flip_x, flip_y = ORIENTATIONS[orient]
+    x1, y1, x2, y2 = rect
+    if flip_x:
+        x1, x2 = width - x2, width - x1
+    if flip_y:
+        y1, y2 = height - y2, height - y1
     return (x + round(x1 * units), y + round(y1 * units), x + round(x2 * units), y + round(y2 * units))
+
+
+def via_pads(tech: Tech, via: str, x: int, y: int) -> dict[str, Rect]:
+    """Layer -> pad of via ``via`` placed at (x, y)."""
+    return {layer: (x + a, y + b, x + c, y + d) for layer, (a, b, c, d) in tech.vias[via].items()}
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -122,7 +129,6 @@ class Statement:
     points: list[tuple[int, int]]
     via: str | None
     line: int                      # index into the DEF's lines, where the statement starts
-    text: str = ""
 
     def shapes(self, tech: Tech) -> list[tuple[str, Rect]]:
         """(layer, rectangle) of each wire segment (ends extended by half the width, as DEF says) and of
@@ -133,9 +139,7 @@ class Statement:
         for (x1, y1), (x2, y2) in zip(pts, pts[1:]):
             out.append((self.layer, (min(x1, x2) - h, min(y1, y2) - h, max(x1, x2) + h, max(y1, y2) + h)))
         if self.via:
-            x, y = self.points[-1]
-            for layer, (a, b, c, d) in tech.vias[self.via].items():
-                out.append((layer, (x + a, y + b, x + c, y + d)))
+            out += via_pads(tech, self.via, *self.points[-1]).items()
         return out
 
 
@@ -179,31 +183,25 @@ def parse_nets(lines: list[str]) -> tuple[list[Net], int, int]:
             net.pins += [(inst, pin) for inst, pin in re.findall(r"\(\s*(\S+)\s+(\S+)\s*\)", line) if inst != "PIN"]
         found = re.match(r"(?:\+\s*ROUTED|NEW)\s+(.*?)\s*;?\s*$", line)
         if found and net is not None:
-            statement = parse_path(TOKEN.findall(found.group(1)), i)
-            statement.text = lines[i]
-            net.paths.append(statement)
+            net.paths.append(parse_path(TOKEN.findall(found.group(1)), i))
     return nets, start, end
 
 
 class Layout:
     """Every piece of metal of a routed DEF, by layer in a spatial hash, each tagged with its net."""
 
-    def __init__(self, def_text: str, tech: Tech):
-        self.tech = tech
-        self.lines = def_text.split("\n")
-        units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", def_text).group(1))
-        if units != tech.units:
-            raise ValueError(f"DEF units {units} do not match the LEF reading ({tech.units})")
+    def __init__(self, def_text: str, lef_text: str):
+        units, placements = def_placements(def_text)
+        self.tech = tech = read_tech(lef_text, int(units))
         tech.vias = {**def_vias(def_text), **tech.vias}
+        self.lines = def_text.split("\n")
         self.nets, _, _ = parse_nets(self.lines)
         self.grid: dict[tuple[str, int, int], list[tuple[Rect, str | None, object]]] = defaultdict(list)
         self.pin_net = {(inst, pin): net.name for net in self.nets for inst, pin in net.pins}
-        self.placed = {}
-        section = def_text[def_text.find("\nCOMPONENTS"):def_text.find("END COMPONENTS")]
-        for name, cell, x, y, orient in re.findall(
-                r"^- (\S+) (\S+) \+ (?:PLACED|FIXED) \( (-?\d+) (-?\d+) \) (\w+)", section, re.M):
-            self.placed[name] = (cell, int(x), int(y), orient)
-            self._add_cell(name, cell, int(x), int(y), orient)
+        self.placed = {name: (cell, round(x * units), round(y * units), orient)
+                       for name, (cell, x, y, orient) in placements.items()}
+        for name, (cell, x, y, orient) in self.placed.items():
+            self._add_cell(name, cell, x, y, orient)
         for net in self.nets:
             for path in net.paths:
                 for layer, rect in path.shapes(tech):
@@ -250,10 +248,9 @@ class Layout:
                     ext_x, ext_y = (h, 0) if x1 == x2 and y1 != y2 else (0, h) if y1 == y2 and x1 != x2 else (h, h)
                     self.add(layer, (min(x1, x2) - ext_x, min(y1, y2) - ext_y, max(x1, x2) + ext_x,
                                      max(y1, y2) + ext_y), name, None)
-                if path.via:
-                    x, y = path.points[-1]
-                    for via_layer, (a, b, c, d) in self.tech.vias.get(path.via, {}).items():
-                        self.add(via_layer, (x + a, y + b, x + c, y + d), name, None)
+                if path.via in self.tech.vias:
+                    for via_layer, pad in via_pads(self.tech, path.via, *path.points[-1]).items():
+                        self.add(via_layer, pad, name, None)
 
     def add(self, layer: str, rect: Rect, net: str | None, source) -> None:
         for key in self._keys(layer, rect):
@@ -369,11 +366,9 @@ def _crowded_vias(layout: Layout, net: Net) -> list[Statement]:
     tech = layout.tech
     crowded = []
     for path in net.paths:
-        if path.via:
-            x, y = path.points[-1]
-            if any(layout.foreign_conflicts(layer, (x + a, y + b, x + c, y + d), net.name)
-                   for layer, (a, b, c, d) in tech.vias[path.via].items()):
-                crowded.append(path)
+        if path.via and any(layout.foreign_conflicts(layer, pad, net.name)
+                            for layer, pad in via_pads(tech, path.via, *path.points[-1]).items()):
+            crowded.append(path)
     return crowded
 
 
@@ -394,8 +389,7 @@ def _try_moved_via(layout: Layout, net: Net, path: Statement, step: int) -> Stat
     for x, y in spots:
         if (x, y) == (vx, vy):
             continue
-        pad = dict((layer, (x + a, y + b, x + c, y + d)) for layer, (a, b, c, d) in tech.vias[path.via].items())
-        if not any(overlaps(pad[upper], rect) for rect in own_upper):
+        if not any(overlaps(via_pads(tech, path.via, x, y)[upper], rect) for rect in own_upper):
             continue
         for corner in ((start[0], y), (x, start[1])):
             points = [start] + ([corner] if corner not in (start, (x, y)) else []) + [(x, y)]
@@ -441,11 +435,10 @@ def repair(def_text: str, lef_text: str, grid_um: float = 0.1) -> tuple[str, Rep
     """The DEF with qrouter's pin-access defects repaired, and what was found, fixed and left.
 
     ``grid_um`` is the grid moved vias are put on: magic's lambda in the OSU SCMOS technology."""
-    units = int(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", def_text).group(1))
-    tech = read_tech(lef_text, units)
-    layout = Layout(def_text, tech)
+    layout = Layout(def_text, lef_text)
+    tech = layout.tech
     report = RepairReport()
-    step = max(1, round(grid_um * units))
+    step = max(1, round(grid_um * tech.units))
     edits: dict[int, str] = {}         # line index -> replacement text
     added: dict[str, list[str]] = defaultdict(list)
     power = {pin for shapes in tech.macros.values() for pin in shapes.power}
@@ -454,8 +447,8 @@ def repair(def_text: str, lef_text: str, grid_um: float = 0.1) -> tuple[str, Rep
             continue       # joined through the rails and stripes (special nets), which LVS checks
         for path in _crowded_vias(layout, net):
             moved = _try_moved_via(layout, net, path, step)
-            before = len(layout.open_pins(net))
             if moved is not None:
+                before = len(layout.open_pins(net))
                 _apply(layout, net, path, moved)
                 if len(layout.open_pins(net)) > before:
                     _apply(layout, net, moved, path)
@@ -463,8 +456,7 @@ def repair(def_text: str, lef_text: str, grid_um: float = 0.1) -> tuple[str, Rep
             if moved is None:
                 report.crowded.append(f"{net.name}: {path.via} at {path.points[-1]}")
                 continue
-            first = path.text.lstrip().startswith("+")
-            edits[path.line] = _format(moved, first)
+            edits[path.line] = _format(moved, first=layout.lines[path.line].lstrip().startswith("+"))
             report.moved_vias.append(f"{net.name}: {path.via} {path.points[-1]} -> {moved.points[-1]}")
         for inst, pin in layout.open_pins(net):
             via = _try_pin_via(layout, net, inst, pin)
