@@ -34,7 +34,7 @@ def main() -> None:
     rows = []
     for preset in args.presets.split(","):
         for policy in args.policies.split(","):
-            config = load_config("default", [f"hbm.preset={preset}", f"hbm.page_policy={policy}",
+            config = load_config("array4x4", [f"hbm.preset={preset}", f"hbm.page_policy={policy}",
                                              f"hbm.address_mapping={args.mapping}", "hbm.pseudo_channels=1"])
             build = runner.build(config, "hbm_pc", "verilator")
             for pattern, writes in PATTERNS:

@@ -31,18 +31,18 @@ def main() -> None:
     args = parser.parse_args()
     env = {"ACCEL_NET_LINK_LATENCY": str(args.link_latency), "ACCEL_SEED": "5"}
 
-    ring2 = runner.build(load_config("default", args.overrides + ["network.nodes=2"]), "net_ring", "verilator")
+    ring2 = runner.build(load_config("array4x4", args.overrides + ["network.nodes=2"]), "net_ring", "verilator")
     goodput = [runner.run_bench(ring2, "accel.sim.bench_net", "measure_goodput", {
         **env, "ACCEL_NET_ERROR_RATE": rate, "ACCEL_NET_PACKETS": str(args.packets)})
         for rate in args.rates.split(",")]
-    ring4 = runner.build(load_config("default", args.overrides + ["network.nodes=4"]), "net_ring", "verilator")
+    ring4 = runner.build(load_config("array4x4", args.overrides + ["network.nodes=4"]), "net_ring", "verilator")
     latency = runner.run_bench(ring4, "accel.sim.bench_net", "measure_latency", {**env, "ACCEL_NET_PACKETS": "10"})
     if args.json:
         print(json.dumps({"goodput": goodput, "latency": latency}, indent=2))
         return
 
     console = Console(width=160)
-    cfg = load_config("default", args.overrides).network
+    cfg = load_config("array4x4", args.overrides).network
     table = Table(title=f"Link goodput vs flit error rate ({cfg.flit_width}-bit flits, {cfg.max_payload_flits}-flit "
                         f"payloads, {cfg.rx_buffer_flits}-flit receive buffers, {cfg.replay_packets}-packet window, "
                         f"timeout {cfg.retransmit_timeout}, wire delay {args.link_latency})")

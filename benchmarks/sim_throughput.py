@@ -35,7 +35,7 @@ def main() -> None:
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         depth = 1 << max(1, (args.m * args.n_tiles - 1).bit_length())
-        cfg = load_config("default", [f"array.rows={size}", f"array.cols={size}",
+        cfg = load_config("array4x4", [f"array.rows={size}", f"array.cols={size}",
                                       f"memory.accumulator_rows={depth}"])
         shape = (args.m, args.k_tiles * size, args.n_tiles * size)
         for simulator in args.simulators.split(","):

@@ -5,8 +5,10 @@ For each array size and GEMM size: compile with accel.sw, run on the SoC RTL (Ve
 port, check against numpy, and print utilization = M*K*N / (R*C*cycles), cycles from the first command
 word to the done interrupt, plus per-unit busy and token-wait shares from the hardware counters.
 
-The SoC configs here have on-chip memories large enough for long row blocks (``--scratchpad``,
-``--accumulator``): with the embedded default's 256/64 rows the row block, and so utilization, is small.
+The SoCs here are array4x4 resized to each array size, with on-chip memories large enough for long row
+blocks (``--scratchpad``, ``--accumulator``): with array4x4's own 256/64 rows (``--own-memories``) the row
+block, and so utilization, is small. The embedded default SoC (2x2, 16/8 rows, one small HBM channel):
+``--config default --sizes 2 --own-memories --gemms 8,16,32``.
 
     python benchmarks/soc_utilization.py [--sizes 4,8] [--gemms 32,64,128] [--json]
 """
@@ -27,8 +29,9 @@ def main() -> None:
     parser.add_argument("--gemms", default="16,32,64,128", help="square GEMM sizes (M = K = N), comma-separated")
     parser.add_argument("--scratchpad", type=int, default=2048, help="memory.scratchpad_rows")
     parser.add_argument("--accumulator", type=int, default=256, help="memory.accumulator_rows")
-    parser.add_argument("--embedded-default", action="store_true",
-                        help="use the embedded default's memories (256 scratchpad / 64 accumulator rows)")
+    parser.add_argument("--config", default="array4x4", help="the config to resize (default: array4x4)")
+    parser.add_argument("--own-memories", action="store_true",
+                        help="keep the config's own memories (array4x4: 256 scratchpad / 64 accumulator rows)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="another config override (repeatable), e.g. soc.command_queue_depth=32")
     parser.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
@@ -37,9 +40,9 @@ def main() -> None:
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         overrides = [f"array.rows={size}", f"array.cols={size}"]
-        if not args.embedded_default:
+        if not args.own_memories:
             overrides += [f"memory.scratchpad_rows={args.scratchpad}", f"memory.accumulator_rows={args.accumulator}"]
-        cfg = load_config("default", overrides + args.set)
+        cfg = load_config(args.config, overrides + args.set)
         build = runner.build(cfg, "soc", "verilator")
         for n in (int(v) for v in args.gemms.split(",")):
             result = runner.run_soc_gemm(build, (n, n, n), seed=1)

@@ -183,11 +183,11 @@ def sim_core_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
 def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --gemm``: compile the GEMM, run it on the SoC through its CSR port, check, report."""
     from .sim import runner
-    from .sw.compiler import CompileError, plan_gemm
+    from .sw.compiler import CompileError, check_driver_layout, plan_gemm
     from .sw.geometry import Geometry
 
     try:
-        plan_gemm(Geometry.from_config(cfg), *shape)      # refuse what does not fit before building
+        check_driver_layout(plan_gemm(Geometry.from_config(cfg), *shape))     # refuse before building
     except CompileError as exc:
         fail(f"--gemm {'x'.join(map(str, shape))}: {exc}", EXIT_CONFIG)
     with console.status(f"building the {cfg.name} SoC for {simulator} (minutes when not cached)..."):
@@ -198,7 +198,8 @@ def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     table = figure_table(f"GEMM {'x'.join(map(str, shape))} on the {cfg.name} SoC "
                          f"({cfg.array.rows}x{cfg.array.cols}, {simulator})")
     table.add_row("result", "[green]matches numpy (int8 in, int32 accumulate, requantized int8 out)[/]")
-    table.add_row("program", f"{r['instructions']:,} instructions, row block {r['row_block']}")
+    layout = "activations streamed with the weights" if r["streamed"] else "activations resident"
+    table.add_row("program", f"{r['instructions']:,} instructions, row block {r['row_block']}, {layout}")
     table.add_row("cycles (first command word to interrupt)", f"{r['cycles']:,}")
     table.add_row("MAC utilization M*K*N / (R*C*cycles)", f"{r['utilization']:.1%}")
     table.add_row("array occupancy (incl. zero padding)", f"{r['array_utilization']:.1%}")

@@ -14,5 +14,5 @@ TESTS = ["test_read_write_and_byte_strobes", "test_status_and_write_one_to_clear
 @pytest.mark.parametrize("testcase", TESTS)
 @pytest.mark.parametrize("simulator", ["verilator", "icarus"])
 def test_axil(sim_build, simulator, testcase):
-    build = sim_build("default", (), "axil_example", simulator)
+    build = sim_build("array4x4", (), "axil_example", simulator)
     build.run("tb_axil", BENCH_DIR, testcase=testcase, env={"ACCEL_SEED": str(seed_for(testcase))})

@@ -14,7 +14,7 @@ BENCH_DIR = Path(__file__).parent
 # degenerate shapes 1xN and Nx1 (Icarus: no compile time).
 CASES = [
     pytest.param("tiny", "verilator", (), id="tiny-verilator"),
-    pytest.param("default", "verilator", (), id="default-verilator"),
+    pytest.param("array4x4", "verilator", (), id="array4x4-verilator"),
     pytest.param("rect", "verilator", (), id="rect3x5-verilator"),
     pytest.param("tiny", "icarus", (), id="tiny-icarus"),
     pytest.param("tiny", "icarus", ("array.acc_width=16",), id="tiny-acc16-icarus"),

@@ -23,7 +23,7 @@ RULES = ["tRCD", "tRP", "tRAS", "tRC", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "
 
 
 def hbm_build(sim_build, overrides):
-    return sim_build("default", list(overrides) + ["hbm.pseudo_channels=1"], "hbm_pc")
+    return sim_build("array4x4", list(overrides) + ["hbm.pseudo_channels=1"], "hbm_pc")
 
 
 @pytest.mark.sim

@@ -23,7 +23,7 @@ DIRECTED = ["test_saturation_no_deadlock", "test_burst_error_recovery", "test_cr
 
 @pytest.fixture
 def ring_builds(sim_build):
-    return lambda ring: sim_build("default", RINGS[ring], "net_ring")
+    return lambda ring: sim_build("array4x4", RINGS[ring], "net_ring")
 
 
 def run(build, testcase, error_rate=0.0):
@@ -55,7 +55,7 @@ def test_accel_sim_network_cli(ring_builds):
     from accel.cli import main
 
     ring_builds("ring2")  # the same hardware as below: built once
-    result = CliRunner().invoke(main, ["sim", "default", "--set", "network.nodes=2", "--network", "60",
+    result = CliRunner().invoke(main, ["sim", "array4x4", "--set", "network.nodes=2", "--network", "60",
                                        "--error-rate", "0.01"])
     assert result.exit_code == 0, result.output
     assert "120 packets delivered" in result.output and "exactly once" in result.output

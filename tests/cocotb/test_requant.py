@@ -6,7 +6,7 @@ import pytest
 from test_core import BENCH_DIR, seed_for
 
 CASES = [
-    pytest.param("default", "verilator", (), id="default-verilator"),
+    pytest.param("array4x4", "verilator", (), id="array4x4-verilator"),
     pytest.param("tiny", "icarus", ("array.acc_width=20", "array.input_width=6"), id="acc20-out6-icarus"),
 ]
 TESTS = ["test_random_settings", "test_rounding_ties_and_extremes", "test_full_throughput_and_reset_mid_stream"]

@@ -105,8 +105,11 @@ def test_templates_refuse_missing_values():
     assert "create_clock -name clk -period 5 [get_ports clk]" in sdc
 
 
-def test_flow_config_defaults_build_in_minutes():
-    assert load_config("default").flow.top == "pe"
+def test_bundled_flow_tops():
+    """The embedded default lays out the whole SoC (hours); the others a block that builds in minutes."""
+    default = load_config("default").flow
+    assert default.top == "soc" and not default.route_cleanup and default.placement_speedup > 1
+    assert load_config("array4x4").flow.top == "pe"
     assert load_config("tiny").flow.top == "array"
 
 
@@ -126,6 +129,25 @@ def test_graywolf_parameters_follow_the_config(tmp_path):
     quick = par("flow.placement_speedup=8", "flow.aspect_ratio=0.5")
     assert quick.count("TWSC*fast : 8") == 1 and quick.count("TWMC*chip.aspect.ratio : 0.5") == 1
     assert "TWSC*feedThruWidth" in quick      # the PDK's own settings stay
+
+
+def test_elaborate_key_follows_everything_that_shapes_the_rtl(tmp_path):
+    """A changed HBM, network or SoC setting must re-elaborate the SoC (it once reused stale Verilog)."""
+    from accel.flow.pdk import get_pdk
+    from accel.flow.step import FlowContext
+    from accel.flow.steps.elaborate import HW_SOURCES, Elaborate
+
+    def key(*overrides):
+        cfg = load_config("default", list(overrides))
+        return Elaborate().cache_key(FlowContext(cfg, get_pdk(cfg.flow.pdk, tmp_path), "accel_soc", "soc", tmp_path))
+
+    base = key()
+    for change in ("hbm.rows=1024", "soc.unit_queue_depth=2", "network.nodes=2", "array.acc_width=16"):
+        assert key(change) != base, change
+    for same in ("clock.period_ns=5", "flow.utilization=0.4"):
+        assert key(same) == base, same
+    sources = {(path.parent.name, path.name) for path in HW_SOURCES}
+    assert {("hw", "soc.py"), ("hbm", "controller.py"), ("ctrl", "axil.py"), ("accel", "rtl.py")} <= sources
 
 
 def test_route_cleanup_can_be_skipped(tmp_path):

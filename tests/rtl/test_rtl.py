@@ -7,7 +7,7 @@ from accel.rtl import TOPS, generate, lint
 
 SHAPES = [
     ("tiny", ()),
-    ("default", ()),
+    ("array4x4", ()),
     ("rect", ()),
     ("tiny", ("array.rows=1", "array.cols=6")),
     ("tiny", ("array.rows=5", "array.cols=1")),
@@ -39,7 +39,7 @@ def test_every_top_is_covered():
 
 
 def test_axi_lite_register_bank_lints_clean(tmp_path):
-    lint(generate(load_config("default"), tmp_path, "axil_example"))
+    lint(generate(load_config("array4x4"), tmp_path, "axil_example"))
 
 
 def test_register_map_is_checked():
@@ -65,14 +65,14 @@ def test_soc_verilog_lints_clean(tmp_path, config, top, overrides):
                          ids=["node-default", "node-ring2", "node-ring3-wide", "node-ring16-short",
                               "ring-default", "ring-ring2", "ring-ring3-wide"])
 def test_network_verilog_lints_clean(tmp_path, overrides, top):
-    result = generate(load_config("default", overrides), tmp_path, top)
+    result = generate(load_config("array4x4", overrides), tmp_path, top)
     lint(result)
 
 
 @pytest.mark.parametrize("top", ["hbm", "hbm_pc"])
 @pytest.mark.parametrize("overrides", HBM_CONFIGS, ids=["hbm2", "hbm3-closed", "one-bank"])
 def test_hbm_verilog_lints_clean(tmp_path, overrides, top):
-    result = generate(load_config("default", overrides), tmp_path, top)
+    result = generate(load_config("array4x4", overrides), tmp_path, top)
     lint(result)
 
 

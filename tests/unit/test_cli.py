@@ -24,8 +24,8 @@ def test_config_show_resolves_overrides(run):
 
 
 def test_config_validate_all_bundled(run):
-    code, out = run("config", "validate", "default", "tiny", "rect", "tpu-like")
-    assert code == 0 and out.count("ok  ") == 4
+    code, out = run("config", "validate", "default", "array4x4", "tiny", "rect", "tpu-like")
+    assert code == 0 and out.count("ok  ") == 5
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -36,6 +36,8 @@ def test_config_validate_all_bundled(run):
     (["sim", "tiny", "--network", "10", "--set", "network.nodes=40"], "nodes (40) do not fit node_id_width"),
     (["sim", "tiny", "--network", "10", "--gemm", "4x4x4"], "--gemm and --network: choose one workload"),
     (["sim", "tiny", "--error-rate", "0.1"], "--error-rate applies to --network traffic only"),
+    (["sim", "default", "--gemm", "512x512x512"], "needs 131072 HBM bursts from burst 0, HBM holds 65536"),
+    (["sim", "default", "--gemm", "64x64x64"], "the upper half of HBM holds 32768 (raise hbm.rows"),
 ])
 def test_user_errors_are_one_line_exit_2(run, args, fragment):
     code, out = run(*args)

@@ -29,7 +29,7 @@ def error_of(text, overrides=()):
     return message
 
 
-@pytest.mark.parametrize("name", ["default", "tiny", "rect", "tpu-like"])
+@pytest.mark.parametrize("name", ["default", "array4x4", "tiny", "rect", "tpu-like", "soc-lite"])
 def test_bundled_configs_load(name):
     cfg = load_config(name)
     assert cfg.name == name
@@ -37,8 +37,8 @@ def test_bundled_configs_load(name):
 
 
 def test_bundled_set_is_complete():
-    assert {"default", "tiny", "tpu-like"} <= set(bundled_configs())
-    assert load_config("tiny").array.rows == 2 and load_config("default").array.rows == 4
+    assert {"default", "array4x4", "tiny", "tpu-like"} <= set(bundled_configs())
+    assert load_config("tiny").array.rows == 2 and load_config("array4x4").array.rows == 4
     assert load_config(None).name == "default"
 
 
@@ -58,14 +58,16 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
     # History: 7f5d664bc050 (flow.utilization 0.6 spelled out in default.yaml) -> ed5afc62fd57 (left to the
     # PDK) -> cd4bf0c3d959 (soc.unit_queue_depth 4 -> 8) -> 1eceb7fbac92 (flow.placement_speedup) ->
-    # 84ba780ef600 (flow.route_cleanup)
-    assert load_config("default").config_hash() == "84ba780ef600"
+    # 84ba780ef600 (flow.route_cleanup); then renamed array4x4 (the hash leaves names out)
+    assert load_config("array4x4").config_hash() == "84ba780ef600"
+    # The embedded default since it became the SoC that accel build lays out (issue 6)
+    assert load_config("default").config_hash() == "da14034fd096"
 
 
 def test_utilization_defaults_to_the_pdks():
-    assert load_config("default").flow.density == 0.6
-    assert load_config("default", ["flow.pdk=sky130hd"]).flow.density == 0.3
-    assert load_config("default", ["flow.pdk=sky130hd", "flow.utilization=0.45"]).flow.density == 0.45
+    assert load_config("array4x4").flow.density == 0.6
+    assert load_config("array4x4", ["flow.pdk=sky130hd"]).flow.density == 0.3
+    assert load_config("array4x4", ["flow.pdk=sky130hd", "flow.utilization=0.45"]).flow.density == 0.45
 
 
 def test_overrides():
@@ -127,7 +129,7 @@ def test_empty_document_is_all_defaults():
 
 
 def test_bad_files(tmp_path):
-    with pytest.raises(ConfigError, match=r"no such config file \(bundled configs: default"):
+    with pytest.raises(ConfigError, match=r"no such config file \(bundled configs: .*default"):
         load_config(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="not a file"):
         load_config(tmp_path)
@@ -203,8 +205,8 @@ def test_arbitrary_overrides_never_escape(items):
 
 
 def test_hardware_hash_ignores_clock_and_flow_only():
-    base = load_config("default")
-    assert load_config("default", ["clock.period_ns=3"]).hardware_hash() == base.hardware_hash()
-    assert load_config("default", ["flow.utilization=0.5"]).hardware_hash() == base.hardware_hash()
-    assert load_config("default", ["hbm.preset=hbm3"]).hardware_hash() != base.hardware_hash()
-    assert load_config("default", ["array.rows=2"]).hardware_hash() != base.hardware_hash()
+    base = load_config("array4x4")
+    assert load_config("array4x4", ["clock.period_ns=3"]).hardware_hash() == base.hardware_hash()
+    assert load_config("array4x4", ["flow.utilization=0.5"]).hardware_hash() == base.hardware_hash()
+    assert load_config("array4x4", ["hbm.preset=hbm3"]).hardware_hash() != base.hardware_hash()
+    assert load_config("array4x4", ["array.rows=2"]).hardware_hash() != base.hardware_hash()

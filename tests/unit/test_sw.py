@@ -15,7 +15,7 @@ from accel.config import ConfigError
 
 @pytest.fixture(scope="module")
 def geometry():
-    return Geometry.from_config(load_config("default"))
+    return Geometry.from_config(load_config("array4x4"))
 
 
 def test_fields_fill_the_instruction():
@@ -73,7 +73,7 @@ def test_gemm_programs_balance_tokens(geometry, shape):
     assert sum(i.op == Opcode.STORE for i in plan.program) == plan.Mb * plan.Nt
     # the buffers fit
     assert 2 * plan.mb <= geometry.acc_rows
-    assert plan.weight_buffers * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
+    assert not plan.streamed and plan.weight_buffers * geometry.rows + 2 * plan.Kt * plan.mb <= geometry.sp_rows
     # the row blocks are even: the last one is short by less than one row per block
     assert plan.block_rows(plan.Mb - 1) > plan.mb - plan.Mb
 
@@ -109,11 +109,84 @@ def test_every_matmul_switches_weights(geometry):
     assert [bool(i.flags & Flag.ACCUMULATE) for i in matmuls[:3]] == [False, True, True]
 
 
-def test_too_large_k_is_a_compile_error(geometry):
-    with pytest.raises(CompileError, match="scratchpad"):
-        plan_gemm(geometry, 4, 4 * geometry.sp_rows, 4)
+def test_too_small_scratchpad_is_a_compile_error(geometry):
+    from dataclasses import replace
+    least = 2 * (geometry.rows + 1)                 # two buffers: a weight tile and one activation row each
+    with pytest.raises(CompileError, match=f"scratchpad has {least - 1} rows .* needs {least}"):
+        plan_gemm(replace(geometry, sp_rows=least - 1), 4, 4 * geometry.rows, 4)
+    plan = plan_gemm(replace(geometry, sp_rows=least), 4, 4 * geometry.rows, 4)
+    assert plan.streamed and plan.mb == 1
+    execute_symbolically(plan, 0)
     with pytest.raises(CompileError, match="positive"):
         plan_gemm(geometry, 0, 4, 4)
+
+
+def execute_symbolically(plan, seed):
+    """Run a GEMM program on a symbolic SoC and check every output row got the right products.
+
+    Each unit runs its own instructions in order; at every step a random unit whose next instruction has
+    its tokens goes, so the run follows one of the orders the scoreboard allows. Scratchpad rows hold
+    where they were loaded from (HBM segment, row); an accumulator row the (weight tile, activation row)
+    pairs added into it. A missing wait shows up, over a few seeds, as a row read before it is written
+    or after it is overwritten."""
+    rng = np.random.default_rng(seed)
+    queues = {u: [i for i in plan.program if UNIT_OF.get(i.op) == u] for u in (Unit.LOAD, Unit.EXEC, Unit.STORE)}
+    tokens = {(s, d): 0 for s in Unit for d in Unit}
+    sp, acc, stored, weights = {}, {}, {}, None
+    while any(queues.values()):
+        ready = [u for u, q in queues.items() if q and all(tokens[(s, u)] for s in Unit if q[0].wait >> s & 1)]
+        assert ready, "the program deadlocks"
+        unit = ready[rng.integers(len(ready))]
+        i = queues[unit].pop(0)
+        for s in Unit:
+            tokens[(s, unit)] -= i.wait >> s & 1
+            tokens[(unit, s)] += i.signal >> s & 1
+        rows = range(i.rows)
+        if i.op == Opcode.LOAD:
+            sp.update({i.sp + r: (i.hbm, r) for r in rows})
+        elif i.op == Opcode.WEIGHTS:
+            weights = tuple(sp.get(i.sp + r) for r in range(plan.geometry.rows))
+        elif i.op == Opcode.MATMUL:
+            for r in rows:
+                product = [(weights, sp.get(i.sp + r))]
+                acc[i.acc + r] = acc[i.acc + r] + product if i.flags & Flag.ACCUMULATE else product
+        elif i.op == Opcode.STORE:
+            stored.update({(i.hbm, r): acc[i.acc + r] for r in rows})
+    R = plan.geometry.rows
+    for j in range(plan.Mb):
+        for nt in range(plan.Nt):
+            for r in range(plan.block_rows(j)):
+                want = [(tuple((plan.w_segment(kt, nt), w) for w in range(R)), (plan.a_segment(j, kt), r))
+                        for kt in range(plan.Kt)]
+                assert stored[(plan.out_segment(j, nt), r)] == want, f"block {j} n{nt} row {r}"
+
+
+SMALL_SOC = Geometry.from_config(load_config("default"))      # 2x2 array, 16 scratchpad rows
+
+
+@pytest.mark.parametrize("geometry_name, shape", [
+    ("array4x4", (40, 12, 13)), ("array4x4", (200, 9, 30)), ("array4x4", (3, 100, 5)),
+    ("default", (5, 4, 3)), ("default", (9, 64, 7)), ("default", (32, 32, 32)), ("default", (1, 1, 1)),
+])
+def test_programs_compute_every_product_in_any_allowed_order(geometry, geometry_name, shape):
+    g = geometry if geometry_name == "array4x4" else SMALL_SOC
+    plan = plan_gemm(g, *shape)
+    assert plan.sp_rows_used <= g.sp_rows and 2 * plan.mb <= g.acc_rows
+    for seed in range(3):
+        execute_symbolically(plan, seed)
+
+
+def test_large_k_streams_on_a_small_scratchpad():
+    assert not plan_gemm(SMALL_SOC, 4, 4, 4).streamed
+    # resident, 8x8x8 would have one-row blocks, each tile switching weights for a single row
+    assert plan_gemm(SMALL_SOC, 8, 8, 8).streamed and plan_gemm(SMALL_SOC, 8, 8, 8).mb == 4
+    plan = plan_gemm(SMALL_SOC, 32, 64, 32)
+    assert plan.streamed and plan.sp_rows_used <= SMALL_SOC.sp_rows
+    assert plan.mb == SMALL_SOC.acc_rows // 2 and plan.weight_buffers >= 2
+    loads = [i.comment for i in plan.program if i.op == Opcode.LOAD]
+    # every tile brings its own activation chunk, then its weights
+    assert loads[:4] == ["A block 0 chunk 0", "W tile k0 n0", "A block 0 chunk 1", "W tile k1 n0"]
+    assert sum(c.startswith("A") for c in loads) == plan.Mb * plan.Nt * plan.Kt
 
 
 def test_im2col_matches_direct_convolution():
@@ -146,15 +219,15 @@ def test_split_gemm_programs(geometry):
 
 def test_geometry_refuses_what_the_soc_cannot_do():
     with pytest.raises(ConfigError, match="pseudo_channels"):
-        Geometry.from_config(load_config("default", ["hbm.pseudo_channels=3"]))
+        Geometry.from_config(load_config("array4x4", ["hbm.pseudo_channels=3"]))
     with pytest.raises(ConfigError, match="max_payload_flits"):
-        Geometry.from_config(load_config("default", ["network.max_payload_flits=1"]))
+        Geometry.from_config(load_config("array4x4", ["network.max_payload_flits=1"]))
     with pytest.raises(ConfigError, match="128-bit instruction"):
-        Geometry.from_config(load_config("default", ["hbm.data_width=16"]))       # 64-bit bursts
+        Geometry.from_config(load_config("array4x4", ["hbm.data_width=16"]))       # 64-bit bursts
     with pytest.raises(ConfigError, match="command_queue_depth"):
-        Geometry.from_config(load_config("default", ["soc.command_queue_depth=2", "hbm.data_width=128"]))
+        Geometry.from_config(load_config("array4x4", ["soc.command_queue_depth=2", "hbm.data_width=128"]))
     # A single chip needs no packet to hold a row: it has no network.
-    single = Geometry.from_config(load_config("default", ["network.nodes=1", "network.max_payload_flits=1"]))
+    single = Geometry.from_config(load_config("array4x4", ["network.nodes=1", "network.max_payload_flits=1"]))
     assert not single.network and single.instructions_per_burst == 2
 
 
@@ -168,7 +241,7 @@ def test_gemm_that_overflows_hbm_is_a_compile_error():
 
 def test_network_tops_need_a_network():
     from accel.rtl import build_component
-    config = load_config("default", ["network.nodes=1"])
+    config = load_config("array4x4", ["network.nodes=1"])
     for top in ("net_node", "net_ring", "soc_ring"):
         with pytest.raises(ConfigError, match=f"top {top} needs a network"):
             build_component(config, top)

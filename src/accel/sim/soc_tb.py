@@ -15,7 +15,7 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from ..hw.hbm.address import AddressMap
 from ..hw.soc import COUNTERS, IRQ_DONE, IRQ_ERROR, REGISTER_OFFSETS
-from ..sw.compiler import GemmPlan
+from ..sw.compiler import GemmPlan, check_driver_layout
 from ..sw.geometry import Geometry
 from ..sw.isa import INSTRUCTION_BITS, Error, Instruction
 from .hbm_model import HbmDevice
@@ -84,7 +84,7 @@ class Chip:
     @property
     def program_base(self) -> int:
         """Where :meth:`load_program` puts programs: the upper half of HBM, away from the compiler's tensors."""
-        return 1 << (self.g.hbm_addr_width - 1)
+        return self.g.program_base
 
     def load_program(self, program: list[Instruction]) -> None:
         """Write ``program`` into HBM for the fetch unit (``burst_bits // 128`` instructions a burst)."""
@@ -141,9 +141,7 @@ class Chip:
 
     async def gemm(self, plan: GemmPlan, a, w, **kwargs):
         """Write A and W, run the plan's program, return (int8 result, RunResult)."""
-        if plan.hbm_end > self.program_base:
-            raise ProgramError(f"the GEMM's tensors need {plan.hbm_end} HBM bursts; programs start at burst "
-                               f"{self.program_base} (half of hbm: raise hbm.rows or hbm.columns)")
+        check_driver_layout(plan)
         self.write_hbm(plan.hbm_image(a, w))
         result = await self.run(plan.program, **kwargs)
         return plan.read_output(self.read_hbm), result

@@ -10,6 +10,11 @@ The plan (weight-stationary, see docs/isa.md for the picture): the output is cut
   lead hide HBM latency, refreshes included;
 * accumulator: two buffers of ``mb`` rows, so block (j, nt) is stored while the next one accumulates.
 
+When a row block's whole reduction does not fit the scratchpad (a small SoC, a large K), the plan
+*streams*: each of the ``B`` buffers holds one tile's weights and its activation chunk (``rows + mb``
+rows), loaded together, so any K runs in ``B * (rows + mb)`` rows at the price of reading the activations
+once per column tile instead of once.
+
 Dependencies are VTA-style tokens (accel.sw.isa): W load -> WEIGHTS; MATMUL t -> the LOAD group of tile
 t+B (its weight buffer is free, and once the next block starts, the old activation buffer); last MATMUL
 of an output block -> its STORE; STORE -> the first MATMUL two blocks later (its accumulator buffer is
@@ -36,6 +41,8 @@ from .isa import UNIT_OF, Flag, Instruction, Opcode, Unit, units_mask
 MIN_WEIGHT_BUFFERS = 4
 MAX_WEIGHT_BUFFERS = 16
 WEIGHT_SHARE = 8
+#: A streamed plan needs two buffers (one loads while the other computes).
+MIN_STREAM_BUFFERS = 2
 
 
 class CompileError(ValueError):
@@ -93,6 +100,7 @@ class GemmPlan:
     weight_buffers: int
     hbm_base: int = 0
     sp_reserved: int = 0                      # scratchpad rows kept free at the top (network mailbox)
+    streamed: bool = False                    # activation chunks load with each tile's weights
     program: list[Instruction] = field(default_factory=list)
 
     @property
@@ -109,6 +117,11 @@ class GemmPlan:
 
     def block_rows(self, j: int) -> int:
         return min(self.mb, self.M - j * self.mb)
+
+    @property
+    def sp_rows_used(self) -> int:
+        R, B = self.geometry.rows, self.weight_buffers
+        return B * (R + self.mb) if self.streamed else B * R + 2 * self.Kt * self.mb
 
     # HBM segments (burst addresses): activations, then weights, then outputs.
     @property
@@ -182,30 +195,58 @@ def weight_buffers(geometry: Geometry, block_tiles: int, sp_reserved: int = 0) -
 
 def plan_gemm(geometry: Geometry, M: int, K: int, N: int, requant: Requant = Requant(), hbm_base: int = 0,
               sp_reserved: int = 0, max_block: int | None = None) -> GemmPlan:
-    """Choose the row block ``mb`` (as large as the memories allow) and emit the program."""
+    """Choose the layout and the row block ``mb`` (as large as the memories allow) and emit the program.
+
+    Resident activations when a row block's whole reduction fits beside the weight buffers (and the row
+    block is not shorter than the array), else streamed (see the module docstring): any K runs, only the
+    HBM image has to fit."""
     g = geometry
     if min(M, K, N) < 1:
         raise CompileError(f"GEMM dimensions must be positive, not {M}x{K}x{N}")
     if not (0 <= requant.scale < 1 << 16 and 0 <= requant.shift < 64):
         raise CompileError("requantization scale must fit 16 bits unsigned and shift 0..63")
-    Kt = ceil_div(K, g.rows)
-    B = weight_buffers(g, Kt * ceil_div(N, g.cols), sp_reserved)
-    sp_free = g.sp_rows - sp_reserved - B * g.rows
-    mb = min(M, g.acc_rows // 2, sp_free // (2 * Kt) if sp_free > 0 else 0, max_block or M)
-    if mb >= 1:
-        # Same number of blocks, evened out: 128 rows in blocks of at most 31 become 5 x 26, not 4 x 31 + 4.
-        # Every tile costs a weight switch, so a short last block would pay it for few rows.
-        mb = ceil_div(M, ceil_div(M, mb))
+    Kt, Nt = ceil_div(K, g.rows), ceil_div(N, g.cols)
+    sp_rows = g.sp_rows - sp_reserved
+    limit = min(M, g.acc_rows // 2, max_block or M)
+    B = weight_buffers(g, Kt * Nt, sp_reserved)
+    mb = min(limit, max(sp_rows - B * g.rows, 0) // (2 * Kt))
+    # Streamed: as many buffers as fit with the full row block (their lead hides HBM latency); a shorter
+    # row block only when not even two fit.
+    stream_B = min(MAX_WEIGHT_BUFFERS, max(MIN_STREAM_BUFFERS, Kt * Nt * ceil_div(M, limit)),
+                   sp_rows // (g.rows + limit))
+    stream_mb = limit
+    if stream_B < MIN_STREAM_BUFFERS:
+        stream_B, stream_mb = MIN_STREAM_BUFFERS, min(limit, sp_rows // MIN_STREAM_BUFFERS - g.rows)
+    # Stream when no resident row block fits, or when it is shorter than the array (each tile would take
+    # longer to switch weights than to stream its rows) and streaming allows a longer one.
+    streamed = mb < min(limit, g.rows) and stream_mb > mb
+    if streamed:
+        B, mb = stream_B, stream_mb
     if mb < 1:
-        raise CompileError(f"K={K} needs {2 * Kt} scratchpad rows per output row plus {B * g.rows} "
-                           f"for weights; "
-                           f"the scratchpad has {g.sp_rows - sp_reserved} (memory.scratchpad_rows)")
-    plan = GemmPlan(g, M, K, N, requant, mb, B, hbm_base, sp_reserved)
+        raise CompileError(f"the scratchpad has {sp_rows} rows (memory.scratchpad_rows); streaming a GEMM needs "
+                           f"{MIN_STREAM_BUFFERS * (g.rows + 1)}: two buffers of one {g.rows}-row weight tile "
+                           f"and one activation row")
+    # Same number of blocks, evened out: 128 rows in blocks of at most 31 become 5 x 26, not 4 x 31 + 4.
+    # Every tile costs a weight switch, so a short last block would pay it for few rows.
+    mb = ceil_div(M, ceil_div(M, mb))
+    plan = GemmPlan(g, M, K, N, requant, mb, B, hbm_base, sp_reserved, streamed)
     if plan.hbm_end > g.hbm_bursts:
         raise CompileError(f"GEMM {M}x{K}x{N} needs {plan.hbm_end - hbm_base} HBM bursts from burst {hbm_base}, "
                            f"HBM holds {g.hbm_bursts} (hbm.rows, hbm.columns, banks and channels)")
     plan.program = emit_gemm(plan)
     return plan
+
+
+def check_driver_layout(plan: GemmPlan) -> None:
+    """The driver's HBM layout: tensors below ``program_base``, the program from it (CompileError if not)."""
+    g = plan.geometry
+    if plan.hbm_end > g.program_base:
+        raise CompileError(f"the GEMM's tensors need {plan.hbm_end} HBM bursts; programs start at burst "
+                           f"{g.program_base}, half of HBM (raise hbm.rows or hbm.columns)")
+    bursts = ceil_div(len(plan.program), g.instructions_per_burst)
+    if g.program_base + bursts > g.hbm_bursts:
+        raise CompileError(f"its program of {len(plan.program)} instructions needs {bursts} HBM bursts; the upper "
+                           f"half of HBM holds {g.hbm_bursts - g.program_base} (raise hbm.rows or hbm.columns)")
 
 
 def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
@@ -214,32 +255,44 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
     Mb, Kt, Nt, mb = plan.Mb, plan.Kt, plan.Nt, plan.mb
     tiles = [(j, nt, kt) for j in range(Mb) for nt in range(Nt) for kt in range(Kt)]
     T, O = len(tiles), Mb * Nt
-    # B weight buffers: tile t's weights load once MATMUL t-B is done.
+    # B weight buffers: tile t's weights (and, streamed, its activation chunk) load once MATMUL t-B is done.
     B = plan.weight_buffers
-    wbuf = [b * R for b in range(B)]
-    abuf = [B * R, B * R + Kt * mb]
+    if plan.streamed:
+        wbuf = [b * (R + mb) for b in range(B)]
+    else:
+        wbuf = [b * R for b in range(B)]
+        abuf = [B * R, B * R + Kt * mb]
     accbuf = [0, mb]
     first = [j * Nt * Kt for j in range(Mb)]
 
-    # Activation chunks of block j reuse block j-2's buffer, so they go into LOAD groups that wait for
-    # block j-2's last MATMUL (group t waits for MATMUL t-B) and come before block j's first tile,
-    # spread evenly so weights keep flowing. Block 0's chunk kt comes with tile kt, its first user, so the
-    # first tile does not wait for the whole block.
+    def a_sp(t: int, j: int, kt: int) -> int:
+        """Where chunk (j, kt) goes: beside tile t's weights when streamed, else in block j's buffer."""
+        return wbuf[t % B] + R if plan.streamed else abuf[j % 2] + kt * mb
+
+    # Streamed, each tile's LOAD group brings its own chunk. Resident, the activation chunks of block j
+    # reuse block j-2's buffer, so they go into LOAD groups that wait for block j-2's last MATMUL (group t
+    # waits for MATMUL t-B) and come before block j's first tile, spread evenly so weights keep flowing.
+    # Block 0's chunk kt comes with tile kt, its first user, so the first tile does not wait for the whole
+    # block.
     groups: dict[int, list[tuple[int, int]]] = {t: [] for t in range(T)}
-    for kt in range(Kt):
-        groups[kt].append((0, kt))
-    for j in range(1, Mb):
-        lo = 1 if j == 1 else first[j - 1] - 1 + B
-        lo = min(lo, first[j])
-        span = first[j] - lo + 1
+    if plan.streamed:
+        for t, (j, _, kt) in enumerate(tiles):
+            groups[t].append((j, kt))
+    else:
         for kt in range(Kt):
-            groups[lo + (kt * span) // Kt].append((j, kt))
+            groups[kt].append((0, kt))
+        for j in range(1, Mb):
+            lo = 1 if j == 1 else first[j - 1] - 1 + B
+            lo = min(lo, first[j])
+            span = first[j] - lo + 1
+            for kt in range(Kt):
+                groups[lo + (kt * span) // Kt].append((j, kt))
 
     load, execute, store = [], [], []
     for t, (j, nt, kt) in enumerate(tiles):
         group = []
         for aj, akt in groups[t]:
-            group.append(Instruction(Opcode.LOAD, hbm=plan.a_segment(aj, akt), sp=abuf[aj % 2] + akt * mb,
+            group.append(Instruction(Opcode.LOAD, hbm=plan.a_segment(aj, akt), sp=a_sp(t, aj, akt),
                                      rows=plan.block_rows(aj), comment=f"A block {aj} chunk {akt}"))
         group.append(Instruction(Opcode.LOAD, hbm=plan.w_segment(kt, nt), sp=wbuf[t % B], rows=R,
                                  signal=units_mask([Unit.EXEC]), comment=f"W tile k{kt} n{nt}"))
@@ -256,7 +309,7 @@ def emit_gemm(plan: GemmPlan, end: bool = True) -> list[Instruction]:
             signal.append(Unit.STORE)
         flags = Flag.NEW_WEIGHTS | (Flag.ACCUMULATE if kt else 0)
         wait = units_mask([Unit.STORE]) if kt == 0 and o >= 2 else 0
-        execute.append(Instruction(Opcode.MATMUL, sp=abuf[j % 2] + kt * mb, acc=accbuf[o % 2],
+        execute.append(Instruction(Opcode.MATMUL, sp=a_sp(t, j, kt), acc=accbuf[o % 2],
                                    rows=plan.block_rows(j), flags=int(flags), wait=wait,
                                    signal=units_mask(signal), comment=f"block {j} n{nt} k{kt}"))
         if kt == Kt - 1:

@@ -117,6 +117,11 @@ class Geometry:
         return 1 << self.hbm_addr_width
 
     @property
+    def program_base(self) -> int:
+        """Where the driver puts programs: the upper half of HBM; the compiler's tensors go below it."""
+        return self.hbm_bursts // 2
+
+    @property
     def sp_addr_width(self) -> int:
         return bits_for(self.sp_rows)
 

@@ -7,20 +7,23 @@ from pathlib import Path
 from ...rtl import generate
 from ..step import FlowContext, Step
 
-HW_SOURCES = sorted((Path(__file__).resolve().parents[2] / "hw").glob("*.py"))
+PACKAGE = Path(__file__).resolve().parents[2]
+#: The hardware description and the generator: a change to any of them re-elaborates.
+HW_SOURCES = sorted([*(PACKAGE / "hw").rglob("*.py"), PACKAGE / "rtl.py"])
 
 
 class Elaborate(Step):
     name = "elaborate"
     description = "Amaranth -> Verilog"
+    version = "2"       # 2: keyed on every hardware section and on hw/'s subpackages (hbm, ctrl, net)
 
     def inputs(self, ctx):
-        # The hardware description itself: a change to hw/*.py re-elaborates.
         return HW_SOURCES
 
     def config_slice(self, ctx):
-        return {"array": ctx.config.array.model_dump(), "memory": ctx.config.memory.model_dump(),
-                "top": ctx.config.flow.top}
+        # Everything that shapes the RTL (the SoC's hbm, network and soc sections too), and the top.
+        hardware = ctx.config.model_dump(mode="json", exclude={"name", "description", "clock", "flow"})
+        return {**hardware, "top": ctx.config.flow.top}
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         result = generate(ctx.config, work, ctx.block)
