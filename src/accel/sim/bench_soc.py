@@ -37,7 +37,8 @@ async def run_soc_gemm(dut):
     result = {
         "config": tb.config.name, "config_hash": tb.config.config_hash(), "rows": g.rows, "cols": g.cols,
         "gemm": [M, K, N], "seed": tb.seed, "mismatches": mismatches, "instructions": len(plan.program),
-        "row_block": plan.mb, "streamed": plan.streamed, "cycles": run.cycles, "macs": M * K * N, "array_macs": run.counters["macs"],
+        "row_block": plan.mb, "streamed": plan.streamed, "cycles": run.cycles, "macs": M * K * N,
+        "array_macs": run.counters["macs"],
         "utilization": M * K * N / peak, "array_utilization": run.counters["macs"] / peak,
         "counters": run.counters, "wall_seconds": wall,
         "cycles_per_second": run.cycles / wall if wall else 0.0,
