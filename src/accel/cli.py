@@ -197,7 +197,8 @@ def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     c = r["counters"]
     table = figure_table(f"GEMM {'x'.join(map(str, shape))} on the {cfg.name} SoC "
                          f"({cfg.array.rows}x{cfg.array.cols}, {simulator})")
-    table.add_row("result", "[green]matches numpy (int8 in, int32 accumulate, requantized int8 out)[/]")
+    width, acc = cfg.array.input_width, cfg.array.acc_width
+    table.add_row("result", f"[green]matches numpy (int{width} in, int{acc} accumulate, requantized int{width} out)[/]")
     layout = "activations streamed with the weights" if r["streamed"] else "activations resident"
     table.add_row("program", f"{r['instructions']:,} instructions, row block {r['row_block']}, {layout}")
     table.add_row("cycles (first command word to interrupt)", f"{r['cycles']:,}")
