@@ -223,6 +223,13 @@ class SocConfig(_Section):
                                      description="instructions between the host port / fetch unit and decode")
     unit_queue_depth: int = Field(8, ge=1, le=64, description="decoded instructions waiting per unit")
     counter_width: int = Field(32, ge=8, le=32, description="bits of each performance counter (they wrap)")
+    requant_lanes: int | None = Field(
+        None, ge=1, le=256, description="accumulator lanes the store path requantizes per cycle (default: all "
+                                        "array.cols, one row per cycle). Fewer share the multipliers and "
+                                        "shifters: less area, and a row takes cols / requant_lanes cycles")
+    requant_scale_bits: Literal[1, 2, 4, 8, 16] = Field(
+        16, description="bits of the 16-bit requantization scale each multiplier takes per cycle (16: one "
+                        "product per cycle; fewer: shift-and-add over 16 / requant_scale_bits cycles, less area)")
 
 
 #: Placement density per PDK when the config sets none. sky130hd at 0.6 left a PE with 392 unrouted nets
@@ -277,6 +284,14 @@ class AccelConfig(_Section):
     network: NetworkConfig = NetworkConfig()
     soc: SocConfig = SocConfig()
     flow: FlowConfig = FlowConfig()
+
+    def resolved_requant_lanes(self) -> int:
+        """``soc.requant_lanes``, defaulting to every column; it must divide ``array.cols``."""
+        lanes = self.soc.requant_lanes or self.array.cols
+        if self.array.cols % lanes:
+            raise ConfigError(f"soc.requant_lanes: {lanes} does not divide array.cols ({self.array.cols}); a row "
+                              f"is requantized in equal groups of lanes")
+        return lanes
 
     def config_hash(self) -> str:
         """A stable 12-hex-digit hash of everything that shapes hardware (not ``name``/``description``)."""

@@ -38,7 +38,8 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
     if top == "pe":
         return ProcessingElement(a.input_width, a.acc_width)
     if top == "requant":
-        return Requantizer(a.cols, a.acc_width, a.input_width)
+        return Requantizer(a.cols, a.acc_width, a.input_width, lanes_per_cycle=config.resolved_requant_lanes(),
+                           scale_bits_per_cycle=config.soc.requant_scale_bits)
     if top == "axil_example":
         return AxiLiteRegisters(EXAMPLE_REGISTERS)
     if top == "hbm":

@@ -10,6 +10,7 @@ SHAPES = [
     ("array4x4", ()),
     ("rect", ()),
     ("tiny", ("array.rows=1", "array.cols=6")),
+    ("tiny", ("array.rows=1", "array.cols=6", "soc.requant_lanes=3", "soc.requant_scale_bits=2")),
     ("tiny", ("array.rows=5", "array.cols=1")),
     ("tiny", ("array.rows=1", "array.cols=1", "memory.accumulator_rows=2")),
     ("tiny", ("array.input_width=4", "array.acc_width=12")),

@@ -58,10 +58,12 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     assert AccelConfig().config_hash() == AccelConfig().config_hash()
     # History: 7f5d664bc050 (flow.utilization 0.6 spelled out in default.yaml) -> ed5afc62fd57 (left to the
     # PDK) -> cd4bf0c3d959 (soc.unit_queue_depth 4 -> 8) -> 1eceb7fbac92 (flow.placement_speedup) ->
-    # 84ba780ef600 (flow.route_cleanup); then renamed array4x4 (the hash leaves names out)
-    assert load_config("array4x4").config_hash() == "84ba780ef600"
-    # The embedded default since it became the SoC that accel build lays out (issue 6)
-    assert load_config("default").config_hash() == "da14034fd096"
+    # 84ba780ef600 (flow.route_cleanup); then renamed array4x4 (the hash leaves names out) -> 85ad44214fb3
+    # (soc.requant_lanes and soc.requant_scale_bits)
+    assert load_config("array4x4").config_hash() == "85ad44214fb3"
+    # The embedded default since it became the SoC that accel build lays out (issue 6): da14034fd096 ->
+    # 465ab3b4a9d2 (soc.requant_lanes: 1, soc.requant_scale_bits: 1)
+    assert load_config("default").config_hash() == "465ab3b4a9d2"
 
 
 def test_utilization_defaults_to_the_pdks():
@@ -210,3 +212,14 @@ def test_hardware_hash_ignores_clock_and_flow_only():
     assert load_config("array4x4", ["flow.utilization=0.5"]).hardware_hash() == base.hardware_hash()
     assert load_config("array4x4", ["hbm.preset=hbm3"]).hardware_hash() != base.hardware_hash()
     assert load_config("array4x4", ["array.rows=2"]).hardware_hash() != base.hardware_hash()
+
+
+def test_requant_lanes_default_to_every_column_and_must_divide_them():
+    assert load_config("array4x4").resolved_requant_lanes() == 4
+    assert load_config("array4x4", ["soc.requant_lanes=2"]).resolved_requant_lanes() == 2
+    assert load_config("default").resolved_requant_lanes() == 1
+    assert load_config("array4x4").soc.requant_scale_bits == 16
+    with pytest.raises(ConfigError, match="soc.requant_scale_bits"):
+        load_config("array4x4", ["soc.requant_scale_bits=3"])
+    with pytest.raises(ConfigError, match=r"soc.requant_lanes: 3 does not divide array.cols \(4\)"):
+        load_config("array4x4", ["soc.requant_lanes=3"]).resolved_requant_lanes()

@@ -38,6 +38,8 @@ class Geometry:
     command_queue_depth: int
     unit_queue_depth: int
     counter_width: int
+    requant_lanes: int
+    requant_scale_bits: int
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Geometry":
@@ -51,7 +53,8 @@ class Geometry:
             channel_addr_width=AddressMap.from_config(hbm).width, nodes=net.nodes,
             node_id_width=net.node_id_width, flit_width=net.flit_width, max_payload_flits=net.max_payload_flits,
             command_queue_depth=config.soc.command_queue_depth, unit_queue_depth=config.soc.unit_queue_depth,
-            counter_width=config.soc.counter_width)
+            counter_width=config.soc.counter_width, requant_lanes=config.resolved_requant_lanes(),
+            requant_scale_bits=config.soc.requant_scale_bits)
         geometry.check()
         return geometry
 

@@ -150,7 +150,9 @@ class StoreUnit(wiring.Component):
 
         m.submodules.acc_reader = acc_reader = RowReader(g.acc_addr_width, g.cols * g.acc_width)
         m.submodules.sp_reader = sp_reader = RowReader(g.sp_addr_width, g.row_bits)
-        m.submodules.requant = requant = Requantizer(g.cols, g.acc_width, g.input_width)
+        m.submodules.requant = requant = Requantizer(
+            g.cols, g.acc_width, g.input_width, lanes_per_cycle=g.requant_lanes,
+            scale_bits_per_cycle=g.requant_scale_bits)
         attach_reader(m, acc_reader, self, "acc_rd")
         attach_reader(m, sp_reader, self, "sp_rd")
 
