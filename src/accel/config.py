@@ -285,13 +285,17 @@ class AccelConfig(_Section):
     soc: SocConfig = SocConfig()
     flow: FlowConfig = FlowConfig()
 
-    def resolved_requant_lanes(self) -> int:
-        """``soc.requant_lanes``, defaulting to every column; it must divide ``array.cols``."""
-        lanes = self.soc.requant_lanes or self.array.cols
+    @model_validator(mode="after")
+    def _requant_lanes_divide_cols(self) -> "AccelConfig":
+        lanes = self.resolved_requant_lanes()
         if self.array.cols % lanes:
-            raise ConfigError(f"soc.requant_lanes: {lanes} does not divide array.cols ({self.array.cols}); a row "
-                              f"is requantized in equal groups of lanes")
-        return lanes
+            raise ValueError(f"soc.requant_lanes: {lanes} does not divide array.cols ({self.array.cols}); a row "
+                             f"is requantized in equal groups of lanes")
+        return self
+
+    def resolved_requant_lanes(self) -> int:
+        """``soc.requant_lanes``, defaulting to every column (validated to divide ``array.cols``)."""
+        return self.soc.requant_lanes or self.array.cols
 
     def config_hash(self) -> str:
         """A stable 12-hex-digit hash of everything that shapes hardware (not ``name``/``description``)."""
@@ -438,8 +442,9 @@ def _describe(error: dict, source: str, node: yaml.Node | None, applied: dict[tu
     loc = tuple(str(p) for p in error["loc"])
     dotted = ".".join(loc) or "(top level)"
     for keypath, item in applied.items():
-        # The override that set this key, or one inside the section a section-level check refused.
-        if loc[: len(keypath)] == keypath or keypath[: len(loc)] == loc:
+        # The override that set this key, or one inside the section a section-level check refused (a check
+        # across sections names its keys itself and is reported against the file).
+        if loc and (loc[: len(keypath)] == keypath or keypath[: len(loc)] == loc):
             where = f"--set {item}"
             break
     else:
@@ -466,4 +471,4 @@ def _describe(error: dict, source: str, node: yaml.Node | None, applied: dict[tu
         return f"{where}: {dotted}: required key is missing"
     got = error.get("input")
     suffix = "" if isinstance(got, dict) else f" (got {got!r})"
-    return f"{where}: {dotted}: {message}{suffix}"
+    return f"{where}: {dotted}: {message}{suffix}" if loc else f"{where}: {message}{suffix}"

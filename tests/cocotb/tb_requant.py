@@ -3,6 +3,7 @@
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from accel.rtl import build_component
 from accel.sim.golden import random_int, requantize
 from accel.sim.tb import TB
 
@@ -12,8 +13,7 @@ class RequantTB(TB):
         super().__init__(dut)
         a = self.config.array
         self.lanes, self.acc_width, self.out_width = a.cols, a.acc_width, a.input_width
-        self.cycles_per_row = (a.cols // self.config.resolved_requant_lanes()
-                               * (16 // self.config.soc.requant_scale_bits))
+        self.cycles_per_row = build_component(self.config, "requant").cycles_per_row
         self.sent, self.got = [], []
         self.in_probability = self.out_probability = 1.0
 

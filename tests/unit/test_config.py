@@ -223,3 +223,6 @@ def test_requant_lanes_default_to_every_column_and_must_divide_them():
         load_config("array4x4", ["soc.requant_scale_bits=3"])
     with pytest.raises(ConfigError, match=r"soc.requant_lanes: 3 does not divide array.cols \(4\)"):
         load_config("array4x4", ["soc.requant_lanes=3"]).resolved_requant_lanes()
+    # Refused when the config loads, against the file: the check spans two sections and names both keys.
+    with pytest.raises(ConfigError, match=r"array4x4\.yaml: soc\.requant_lanes: 3 does not divide"):
+        load_config("array4x4", ["soc.requant_lanes=3"])
