@@ -1,4 +1,9 @@
-"""The ``accel`` command line: configs, RTL generation and simulation (the physical flow comes later)."""
+"""The ``accel`` command line: configs, RTL generation, simulation, the physical flow (``accel build``),
+export to OpenROAD-flow-scripts and PDK characterisation.
+
+The commands import what they run when they run it (amaranth, numpy, cocotb, the flow), so ``accel --help``
+and ``accel config`` start fast; none of those imports dodges a circle (tests/unit/test_import_graph.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,11 @@ from rich.console import Console
 from rich.table import Table
 
 from .config import ConfigError, bundled_configs, load_config
+from .errors import LintError, SimulationError
 from .flow import ORFS_PLATFORMS
+from .flow.engine.step import StepError
+from .flow.steps import STEP_NAMES
+from .tools import ToolMissing
 from .tops import TOPS
 
 console = Console()
@@ -36,10 +45,6 @@ def fail(message: str, code: int) -> None:
 
 def user_errors(func):
     """Turn the toolkit's own error types into one line and an exit code, never a traceback."""
-    from .errors import LintError, SimulationError
-    from .flow.step import StepError
-    from .tools import ToolMissing
-
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -54,7 +59,8 @@ def user_errors(func):
 @click.group()
 @click.version_option(package_name="accel")
 def main():
-    """accel: a systolic-array accelerator from a YAML config to verified RTL."""
+    """accel: a systolic-array AI accelerator from a YAML config to verified RTL (Amaranth, cocotb) and a
+    signed-off layout (GDS, DRC, LVS, timing) with open tools."""
     # A SIGTERM (a CI timeout, `kill`) exits through Python's cleanup like Ctrl-C does, so the tool
     # runners kill their process groups (graywolf, qrouter, lctime would otherwise keep running).
     signal.signal(signal.SIGTERM, _terminate)
@@ -75,13 +81,14 @@ def config():
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of YAML")
 @user_errors
 def config_show(config_file, overrides, as_json):
-    """Print the resolved config (defaults filled in, overrides applied) and its hash."""
+    """Print the resolved config: defaults filled in, overrides applied, and the values derived from
+    presets and the PDK (HBM timing and burst length, flow.utilization, soc.requant_lanes); and its hash."""
     cfg = load_config(config_file, overrides)
     if as_json:
-        click.echo(json.dumps({"config_hash": cfg.config_hash(), **cfg.model_dump(mode="json")}, indent=2))
+        click.echo(json.dumps({"config_hash": cfg.config_hash(), **cfg.resolved()}, indent=2))
     else:
         click.echo(f"# config hash: {cfg.config_hash()}")
-        click.echo(cfg.to_yaml(), nl=False)
+        click.echo(cfg.to_yaml(resolved=True), nl=False)
 
 
 @config.command("validate")
@@ -106,8 +113,8 @@ def config_validate(config_files, overrides):
 @user_errors
 def rtl(config_file, outdir, top, lint, overrides):
     """Generate Verilog and a manifest (top, ports, config hash) for CONFIG."""
-    from . import rtl as rtl_mod
-    from .sim.runner import build_root
+    from . import rtl as rtl_mod           # amaranth: loaded by the commands that elaborate
+    from .paths import build_root
 
     cfg = load_config(config_file, overrides)
     outdir = outdir or build_root() / f"{cfg.name}-{cfg.config_hash()}" / "rtl"
@@ -184,7 +191,7 @@ def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --gemm``: compile the GEMM, run it on the SoC through its CSR port, check, report."""
     from .sim import runner
     from .sw.compiler import CompileError, check_driver_layout, plan_gemm
-    from .sw.geometry import Geometry
+    from .arch.geometry import Geometry
 
     try:
         check_driver_layout(plan_gemm(Geometry.from_config(cfg), *shape))     # refuse before building
@@ -257,7 +264,9 @@ def split_names(ctx, param, values) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
-@main.command()
+@main.command(help=f"RTL to GDS with open tools, one cached step per tool action ({', '.join(STEP_NAMES)}): "
+                   "ends in a GDS, a layout picture, metrics.json and report.html, and fails when sign-off "
+                   "(routing, DRC, LVS or connectivity, setup and hold timing) does not hold.")
 @click.argument("config_file", required=False, metavar="[CONFIG]")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
               help="build directory (default: build/<config name>)")
@@ -270,8 +279,7 @@ def split_names(ctx, param, values) -> tuple[str, ...]:
 @set_option
 @user_errors
 def build(config_file, outdir, start, stop, only, force, allow, overrides):
-    """RTL to GDS: elaborate, synth, sta, place, route, parasitics, sta_post, gds, drc, lvs, render."""
-    from .flow.flow import CHECKS, run_flow, select_steps
+    from .flow.build import CHECKS, run_flow, select_steps    # amaranth (elaborate): loaded when building
     from .flow.report import print_summary
 
     cfg = load_config(config_file, overrides)
@@ -317,7 +325,7 @@ def export():
 @user_errors
 def export_orfs_cmd(config_file, outdir, platform, overrides):
     """An OpenROAD-flow-scripts design (config.mk, constraint.sdc, Verilog) for CONFIG."""
-    from .flow.export_orfs import export_orfs
+    from .flow.orfs import export_orfs      # amaranth: loaded when exporting
 
     cfg = load_config(config_file, overrides)
     for path in export_orfs(cfg, outdir, platform):
@@ -346,7 +354,7 @@ def pdk():
 def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs, without):
     """Characterise the sky130_fd_sc_hd cells accel uses (tt, 1.8 V, 25 C) with lctime and ngspice,
     cell by cell (resumable), and merge them into one Liberty file. Takes hours; see docs/flow.md."""
-    from .flow.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
+    from .flow.pdk.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
 
     def cell_names(option: str, value: str | None) -> list[str]:
         names = [name.strip() for name in (value or "").split(",") if name.strip()]
@@ -382,8 +390,8 @@ def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs, without)
 def pdk_check_cmd(liberty, workdir, stages, slew_ns, load_pf):
     """Time an inverter chain with OpenSTA from the Liberty and simulate it with ngspice; fail when they
     differ by more than 10 %."""
-    from .flow.chain_check import inverter_chain_check
-    from .flow.characterize import CharacterizeError, default_liberty
+    from .flow.pdk.chain_check import inverter_chain_check
+    from .flow.pdk.characterize import CharacterizeError, default_liberty
 
     liberty = liberty or default_liberty()
     if not liberty.exists():

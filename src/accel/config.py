@@ -237,6 +237,24 @@ class SocConfig(_Section):
 DEFAULT_UTILIZATION = {"osu018": 0.6, "sky130hd": 0.3}
 
 
+class RepairsConfig(_Section):
+    """Which named layout operations run (each fixes what graywolf/qrouter/qflow leave; docs/flow.md,
+    "Layout operations"). All on by default; one that does not apply to the PDK does not run either way."""
+
+    well_taps: bool = Field(True, description="place: fill cells turned into well taps (sky130hd)")
+    stripe_trim: bool = Field(True, description="place: power stripes and their vias narrowed for via pads beside them")
+    pin_sizing: bool = Field(True, description="place: die pins grown to hold the router's via")
+    fence_loosening: bool = Field(True, description="place: qflow's fence around the die pulled back from the pins")
+    off_pitch_fences: bool = Field(True, description="place: obstructions on grid lines off a coarse layer's tracks")
+    pin_vias: bool = Field(True, description="gds (magic): missing vias onto pins the net passes over added")
+    via_moves: bool = Field(True, description="gds (magic): vias crowding another net moved along their own wire")
+    min_area_pads: bool = Field(True, description="gds (magic): via pads below the minimum area grown")
+    via_pad_turns: bool = Field(True, description="gds (KLayout): via pads crowding a neighbour turned 90 degrees")
+    same_net_bridges: bool = Field(True, description="gds (KLayout): gaps narrower than the spacing within one net filled")
+    min_area_growth: bool = Field(True, description="gds (KLayout): metal islands below the minimum area lengthened")
+    notch_fills: bool = Field(True, description="gds (KLayout): notches narrower than the spacing filled")
+
+
 class FlowConfig(_Section):
     """The physical (RTL-to-GDS) flow of ``accel build``."""
 
@@ -262,6 +280,7 @@ class FlowConfig(_Section):
     fanout_latency_ps: int = Field(100, ge=10, le=10000, description="blifFanout: max delay per gate")
     fanout_load_ff: int = Field(20, ge=1, le=1000, description="blifFanout: assumed output load")
     step_timeout_s: int = Field(3600, ge=10, le=86400, description="kill a tool that runs longer")
+    repairs: RepairsConfig = Field(RepairsConfig(), description="named layout operations to run (all on)")
 
     @property
     def density(self) -> float:
@@ -311,8 +330,19 @@ class AccelConfig(_Section):
         text = json.dumps(payload, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+    def resolved(self) -> dict:
+        """The config as data with the values derived later filled in (HBM timing and burst length from
+        the preset, the flow's utilization from the PDK): what a build actually uses."""
+        data = self.model_dump(mode="json")
+        data["hbm"]["timing"] = self.hbm.resolved_timing()
+        data["hbm"]["burst_length"] = self.hbm.resolved_burst_length()
+        data["flow"]["utilization"] = self.flow.density
+        data["soc"]["requant_lanes"] = self.resolved_requant_lanes()
+        return data
+
+    def to_yaml(self, resolved: bool = False) -> str:
+        """The config as YAML; ``resolved``: with the derived values filled in (see :meth:`resolved`)."""
+        return yaml.safe_dump(self.resolved() if resolved else self.model_dump(mode="json"), sort_keys=False)
 
 
 # --------------------------------------------------------------------------------------------- loading

@@ -97,12 +97,16 @@ def payload_fields(component: wiring.Component) -> dict:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a killed run never leaves a half-written file."""
+    """Write via a temporary file and rename, so a killed run never leaves a half-written file. The file
+    gets the mode a plain ``open`` would give it (mkstemp's is 0600: other users could not read a build)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from cocotb.triggers import ClockCycles
 from accel.sim.golden import conv2d, matmul, random_int, requantize
 from accel.sim.soc_tb import SocTB
 from accel.sw.compiler import Requant, plan_conv2d, plan_gemm
-from accel.sw.isa import Error, Flag, Instruction, Opcode, Unit, units_mask
+from accel.arch.isa import Error, Flag, Instruction, Opcode, Unit, units_mask
 from accel.sw.multichip import plan_split_gemm
 
 TIMEOUT = dict(timeout_time=600, timeout_unit="sec")

@@ -7,15 +7,14 @@ import subprocess
 import pytest
 
 from accel.config import load_config
-from accel.flow.flow import select_steps, signoff
-from accel.flow.step import render_template
+from accel.flow.build import select_steps, signoff
+from accel.flow.engine.step import render_template
 from accel.flow.steps import STEP_NAMES
-from accel.flow.steps.lvs import count_mismatches
-from accel.flow.steps.parasitics import repair_spef
-from accel.flow.steps.place import def_die_area
-from accel.flow.steps.qflow import SCRIPTS as QFLOW_SCRIPTS, private_scripts
-from accel.flow.steps.route import def_wirelength
-from accel.flow.steps.sta import parse_sta
+from accel.flow.checks.netgen import count_mismatches
+from accel.flow.checks.timing import parse_sta
+from accel.flow.layout.lefdef import def_die_size, def_wirelength
+from accel.flow.qflow.project import SCRIPTS as QFLOW_SCRIPTS, private_scripts
+from accel.flow.qflow.spef import repair_spef
 
 QFLOW_ANNOTATE = QFLOW_SCRIPTS / "annotate.tcl"
 
@@ -36,9 +35,9 @@ END NETS
 def test_def_parsers(tmp_path):
     path = tmp_path / "x.def"
     path.write_text(DEF)
-    assert def_die_area(path) == (200.0, 100.0)
+    assert def_die_size(path.read_text()) == (200.0, 100.0)
     # (500 + 1000 + 50) DEF units / 100 per um
-    assert def_wirelength(path) == pytest.approx(15.5)
+    assert def_wirelength(path.read_text()) == pytest.approx(15.5)
 
 
 def test_spef_repair_fixes_units_nodes_and_bus_names():
@@ -115,7 +114,7 @@ def test_bundled_flow_tops():
 
 def test_graywolf_parameters_follow_the_config(tmp_path):
     from accel.flow.pdk import get_pdk
-    from accel.flow.step import FlowContext
+    from accel.flow.engine.step import FlowContext
     from accel.flow.steps.place import write_par
 
     def par(*overrides):
@@ -134,7 +133,7 @@ def test_graywolf_parameters_follow_the_config(tmp_path):
 def test_elaborate_key_follows_everything_that_shapes_the_rtl(tmp_path):
     """A changed HBM, network or SoC setting must re-elaborate the SoC (it once reused stale Verilog)."""
     from accel.flow.pdk import get_pdk
-    from accel.flow.step import FlowContext
+    from accel.flow.engine.step import FlowContext
     from accel.flow.steps.elaborate import HW_SOURCES, Elaborate
 
     def key(*overrides):
@@ -151,7 +150,7 @@ def test_elaborate_key_follows_everything_that_shapes_the_rtl(tmp_path):
 
 
 def test_route_cleanup_can_be_skipped(tmp_path):
-    from accel.flow.step import StepError
+    from accel.flow.engine.step import StepError
     from accel.flow.steps.route import skip_route_cleanup
 
     script = "read_def top.def\nqrouter::standard_route top_route.def false\nquit\n"

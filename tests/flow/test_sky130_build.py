@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from accel.config import load_config
-from accel.flow.flow import run_flow
+from accel.flow.build import run_flow
 
 pytestmark = [
     pytest.mark.flow,

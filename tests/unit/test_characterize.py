@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from accel.flow import characterize as ch
+from accel.flow.pdk import characterize as ch
 
 LIBERTY = """library (x) {
   lu_table_template (delay_template_2x2) {
@@ -93,7 +93,7 @@ def test_model_deck_and_pins_from_the_installed_pdk(tmp_path):
 
 
 def test_lctime_run_coarsens_only_the_root_search_tolerance():
-    from accel.flow import lctime_run
+    from accel.flow.pdk import lctime_run
 
     calls = []
 
@@ -112,7 +112,7 @@ def test_lctime_run_coarsens_only_the_root_search_tolerance():
 
 
 def test_lctime_run_point_key_ignores_simulator_objects_and_sees_every_setting():
-    from accel.flow.lctime_run import point_key
+    from accel.flow.pdk.lctime_run import point_key
 
     base = dict(data_in_pin="D", clock_transition_time=5e-11, data_rise_time=4e-10,
                 output_load_capacitances={"Q": 0}, static_input_voltages={})
@@ -178,7 +178,7 @@ def test_lctime_run_helper_walks_the_setup_hold_grid_backwards(monkeypatch, tmp_
     import sys
     import types
 
-    from accel.flow import lctime_run
+    from accel.flow.pdk import lctime_run
 
     seen = []
     seq = types.SimpleNamespace(

@@ -59,11 +59,11 @@ def test_hash_is_stable_and_ignores_order_name_and_description():
     # History: 7f5d664bc050 (flow.utilization 0.6 spelled out in default.yaml) -> ed5afc62fd57 (left to the
     # PDK) -> cd4bf0c3d959 (soc.unit_queue_depth 4 -> 8) -> 1eceb7fbac92 (flow.placement_speedup) ->
     # 84ba780ef600 (flow.route_cleanup); then renamed array4x4 (the hash leaves names out) -> 85ad44214fb3
-    # (soc.requant_lanes and soc.requant_scale_bits)
-    assert load_config("array4x4").config_hash() == "85ad44214fb3"
+    # (soc.requant_lanes and soc.requant_scale_bits) -> 194044428b22 (flow.repairs)
+    assert load_config("array4x4").config_hash() == "194044428b22"
     # The embedded default since it became the SoC that accel build lays out (issue 6): da14034fd096 ->
-    # 465ab3b4a9d2 (soc.requant_lanes: 1, soc.requant_scale_bits: 1)
-    assert load_config("default").config_hash() == "465ab3b4a9d2"
+    # 465ab3b4a9d2 (soc.requant_lanes: 1, soc.requant_scale_bits: 1) -> 069a9a5264c7 (flow.repairs)
+    assert load_config("default").config_hash() == "069a9a5264c7"
 
 
 def test_utilization_defaults_to_the_pdks():

@@ -1,12 +1,15 @@
-"""The layout-vs-netlist connectivity check (accel.flow.connectivity) on a hand-made two-cell layout:
+"""The layout-vs-netlist connectivity check (accel.flow.checks.connectivity) on a hand-made two-cell layout:
 clean as drawn, and each deliberate break (a deleted via, a moved wire, a bridge) is caught."""
 
 import pytest
 
 kdb = pytest.importorskip("klayout.db")
 
-from accel.flow import connectivity as conn                     # noqa: E402
-from accel.flow.klayout_drc import GDS_LAYERS                    # noqa: E402
+from accel.flow.checks import connectivity as conn              # noqa: E402
+from accel.flow.layout.lefdef import def_components, def_pins, def_units   # noqa: E402
+from accel.flow.pdk.sky130hd import CUTS, GDS_LAYERS             # noqa: E402
+
+STACK = ("li1", "mcon", "met1", "via", "met2", "via2", "met3", "via3", "met4", "via4", "met5")
 
 LEF = """MACRO buf
   SIZE 1.380000 BY 2.720000 ;
@@ -99,7 +102,7 @@ def run(tmp_path, **changes):
         (tmp_path / f"top.{suffix}").write_text(text)
     gds = make_layout(tmp_path / "top.gds", **changes)
     return conn.check(gds, tmp_path / "top.def", tmp_path / "top.v", tmp_path / "top.lef", "VPWR", "VGND",
-                      tmp_path / "report.json")
+                      GDS_LAYERS, STACK, tmp_path / "report.json")
 
 
 def test_pin_points_follow_the_def_orientation():
@@ -115,9 +118,18 @@ def test_pin_points_follow_the_def_orientation():
 def test_netlist_and_def_readers():
     assert conn.netlist_instances(NETLIST) == {"u1": ("buf", {"A": "in", "X": "n1"}),
                                                "u2": ("buf", {"A": "n1", "X": "out"})}
-    units, placed = conn.def_placements(DEF)
-    assert units == 1000 and placed["u2"] == ("buf", 1.38, 0.0, "FN")
-    assert conn.def_ports(DEF, units)["out"] == ("met1", 1.76, 1.2)
+    assert def_units(DEF) == 1000
+    placed = {c.name: (c.cell, c.x, c.y, c.orient) for c in def_components(DEF)}
+    assert placed["u2"] == ("buf", 1380, 0, "FN")
+    out = next(pin for pin in def_pins(DEF) if pin.net == "out")
+    assert (out.layer, out.x, out.y) == ("met1", 1760, 1200)
+
+
+def test_the_pdk_stack_is_the_checked_stack():
+    from accel.flow.pdk import PDKS
+    assert STACK[1::2] == tuple(CUTS)
+    assert tuple(name for cut, (below, _) in CUTS.items() for name in (below, cut)) + ("met5",) == STACK
+    assert PDKS["osu018"](None).wiring_stack == ()
 
 
 def test_the_layout_as_drawn_is_clean(tmp_path):

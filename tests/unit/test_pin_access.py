@@ -2,7 +2,8 @@
 
 import pytest
 
-from accel.flow import pin_access as pa
+from accel.flow.layout.lefdef import macro_add_port_rect
+from accel.flow.pdk import pin_access as pa
 
 TECH = """
 LAYER li1
@@ -125,8 +126,8 @@ def test_a_boxed_in_pin_is_reported():
 
 def test_pad_goes_into_the_pins_first_port():
     pads = pa.pin_access_pads({"flop": MACRO}, TECH)[0]["flop"]
-    text = pa.add_pads_to_macro(MACRO, {"D": pads["D"]})
+    text = macro_add_port_rect(MACRO, "D", "met1", pads["D"]["met1"])
     d_pin = text[text.index("PIN D"):text.index("END D")]
     assert "LAYER met1" in d_pin and "LAYER met1" not in text[text.index("PIN Q"):text.index("END Q")]
     with pytest.raises(ValueError, match="pin X"):
-        pa.add_pads_to_macro(MACRO, {"X": pads["D"]})
+        macro_add_port_rect(MACRO, "X", "met1", pads["D"]["met1"])

@@ -5,7 +5,10 @@ import importlib.util
 
 import pytest
 
-from accel.flow import repairs
+from accel.flow.pdk.sky130hd import GDS_LAYERS
+from accel.flow.qflow import gds_repairs as repairs
+
+STACK = ("li1", "mcon", "met1", "via", "met2", "via2", "met3", "via3", "met4", "via4", "met5")
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("klayout") is None, reason="klayout module not installed")
 
@@ -47,12 +50,12 @@ def test_notches_are_filled_only_inside_one_net():
 
     layout, top, met1 = layout_with([])
     assert notches(top, met1) > 0
-    assert repairs.fill_notches(layout, {"met1": 0.14}) >= 1
+    assert repairs.fill_notches(layout, GDS_LAYERS, {"met1": 0.14}) >= 1
     assert notches(top, met1) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
     # another net's metal reaching into the upper slot: that slot stays open (a fill would short the
     # two), the lower one is filled
     layout, top, met1 = layout_with([(0.84, 0.155, 0.9, 0.3)])
-    assert repairs.fill_notches(layout, {"met1": 0.14}) == 1
+    assert repairs.fill_notches(layout, GDS_LAYERS, {"met1": 0.14}) == 1
     assert kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 2
 
 
@@ -73,7 +76,7 @@ def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
     # a wire on the next track (0.34 um up): 0.11 um from the tall pad, 0.14 from a turned one
     layout, top, met1, met2 = layout_with((500, 1270, 1500, 1410))
     assert spacing_errors(top, met1, 140) == 1
-    assert repairs.turn_via_pads(layout, {"met1": 0.14}) == 1
+    assert repairs.turn_via_pads(layout, GDS_LAYERS, {"met1": 0.14}) == 1
     assert spacing_errors(top, met1, 140) == 0
     via = next(top.each_inst())
     turned = layout.cell(via.cell_index)
@@ -82,7 +85,7 @@ def test_a_via_pad_crowding_the_next_track_is_turned_and_only_then():
     # a neighbour a turned pad would hit (0.1 um to the right): the tall pad stays
     layout, top, met1, _ = layout_with((1230, 700, 1370, 1300))
     before = spacing_errors(top, met1, 140)
-    assert before >= 1 and repairs.turn_via_pads(layout, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == before
+    assert before >= 1 and repairs.turn_via_pads(layout, GDS_LAYERS, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == before
 
 
 def test_gaps_are_bridged_only_between_metal_of_one_net():
@@ -102,11 +105,11 @@ def test_gaps_are_bridged_only_between_metal_of_one_net():
     # joined through met2 (one net): the gap is filled and the two pads become one polygon
     layout, top, met1 = layout_with(joined=True)
     assert spacing_errors(top, met1, 140) == 1
-    assert repairs.bridge_same_net_gaps(layout, {"met1": 0.14}) == 1
+    assert repairs.bridge_same_net_gaps(layout, GDS_LAYERS, STACK, {"met1": 0.14}) == 1
     assert spacing_errors(top, met1, 140) == 0 and kdb.Region(top.begin_shapes_rec(met1)).merged().count() == 1
     # two nets: left alone, the DRC reports it
     layout, top, met1 = layout_with(joined=False)
-    assert repairs.bridge_same_net_gaps(layout, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == 1
+    assert repairs.bridge_same_net_gaps(layout, GDS_LAYERS, STACK, {"met1": 0.14}) == 0 and spacing_errors(top, met1, 140) == 1
 
 
 def test_islands_grow_along_the_track_to_the_minimum_area_where_there_is_room():
@@ -133,7 +136,7 @@ def test_islands_grow_along_the_track_to_the_minimum_area_where_there_is_room():
     top.shapes(met3).insert(kdb.Box(37000, 620, 43000, 920))
     top.shapes(met3).insert(kdb.Box(37000, -600, 43000, -300))
     rules = {"met3": (0.24, 0.3, True)}
-    assert repairs.grow_to_min_area(layout, rules) == 3
+    assert repairs.grow_to_min_area(layout, GDS_LAYERS, rules) == 3
     metal = kdb.Region(top.begin_shapes_rec(met3))
     metal.merge()
     small = metal.with_area(0, int(0.24e6), False)

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from accel.flow import sky130
-from accel.flow.characterize import CharacterizeError
+from accel.flow.pdk import sky130hd as sky130
+from accel.flow.layout.lefdef import lef_layers
+from accel.flow.pdk.characterize import CharacterizeError
 
 TECH_LEF = """
 LAYER li1
@@ -42,7 +43,7 @@ END met1
 def test_routing_layers_from_the_technology_lef():
     li1, met1 = sky130.routing_layers(TECH_LEF)
     assert (li1.name, li1.direction, li1.pitch, li1.width, li1.spacing) == ("li1", "vertical", 0.46, 0.17, 0.17)
-    assert li1.rpersq == 12.8 and li1.graywolf_cap == pytest.approx(0.0369866)
+    assert li1.rpersq == 12.8 and li1.cpersq * 1000 == pytest.approx(0.0369866)
     assert (met1.name, met1.direction, met1.pitch, met1.spacing) == ("met1", "horizontal", 0.34, 0.14)
 
 
@@ -108,8 +109,7 @@ def test_gds_carries_the_real_cell_layouts(tmp_path):
     tech = sky130.write_qflow_tech(liberty, tmp_path / "tech")
     (tmp_path / "two.def").write_text(DEF)
     gds = tmp_path / "two.gds"
-    assert set(sky130.def_to_gds(tmp_path / "two.def", tech, gds)) == {
-        "via_pads_turned", "same_net_bridges", "min_area_growths", "notch_fills"}
+    sky130.stream_in(tmp_path / "two.def", tech, tmp_path / "two.map").write(str(gds))
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
@@ -171,8 +171,8 @@ def test_routing_tech_lef_has_no_li1_routing_and_no_li1_vias():
     routing = sky130.routing_tech_lef(tech)
     assert "L1M1" not in routing and "VIA M1M2_PR DEFAULT" in routing
     assert [l.name for l in sky130.routing_layers(routing)] == ["met1"]
-    li1 = dict(sky130.lef_layers(routing))["li1"]
-    assert "TYPE MASTERSLICE" in li1 and "WIDTH 0.17" in li1                 # the DRC deck still reads its rules
+    li1 = lef_layers(routing)["li1"]
+    assert li1.type == "MASTERSLICE" and li1.width == 0.17                   # the DRC deck still reads its rules
 
 
 def test_cells_without_pin_access_are_dont_use():

@@ -7,8 +7,8 @@ from accel.config import load_config
 from accel.sim.golden import conv2d, random_int
 from accel.sw.compiler import (MAX_WEIGHT_BUFFERS, MIN_WEIGHT_BUFFERS, CompileError, Requant, ceil_div, im2col,
                                pack_rows, plan_conv2d, plan_gemm, unpack_rows)
-from accel.sw.geometry import Geometry
-from accel.sw.isa import FIELDS, INSTRUCTION_BITS, UNIT_OF, Flag, Instruction, Opcode, Unit
+from accel.arch.geometry import Geometry
+from accel.arch.isa import FIELDS, INSTRUCTION_BITS, UNIT_OF, Flag, Instruction, Opcode, Unit
 from accel.sw.multichip import plan_split_gemm
 from accel.config import ConfigError
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from accel.flow.taps import TapError, fill_sizes, fillcells_with_taps, insert_taps
+from accel.flow.qflow.taps import TapError, fill_sizes, fillcells_with_taps, insert_taps
 
 SITE, FILL, TAP = 10, "fill_", "tap_1"
 WIDTHS = {"fill_1": 10, "fill_2": 20, "fill_4": 40, "fill_8": 80, "decap_3": 30, "tap_1": 10, "nand": 40}

@@ -10,7 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ..rtl import write_atomic
-from .step import STAMP, FlowContext
+from .engine.step import STAMP, FlowContext
+from .qflow.repairs import OPERATIONS
 from .steps import STEP_NAMES
 
 SUMMARY = [
@@ -19,8 +20,8 @@ SUMMARY = [
     ("clock__period", "clock period (ns)"),
     ("synth__design__instance__count", "cells after synthesis"),
     ("design__instance__count", "cells placed (without fill)"),
-    ("design__instance__area", "cell area (um^2)"),
-    ("design__die__area", "die area (um^2)"),
+    ("design__instance__area", "cell area (µm²)"),
+    ("design__die__area", "die area (µm²)"),
     ("design__instance__utilization", "utilization"),
     ("timing__setup__ws__synth", "setup slack pre-route (ns)"),
     ("timing__setup__ws", "setup slack post-route (ns)"),
@@ -28,22 +29,41 @@ SUMMARY = [
     ("timing__hold__ws", "hold slack (ns)"),
     ("timing__fmax", "fmax estimate (MHz)"),
     ("power__total", "power (W)"),
-    ("route__wirelength", "wire length (um)"),
+    ("route__wirelength", "wire length (µm)"),
     ("route__net__unrouted", "unrouted nets"),
     ("magic__drc_errors", "DRC errors (magic)"),
     ("klayout__drc_errors", "DRC errors (KLayout deck)"),
     ("lvs__mismatches", "LVS mismatches"),
     ("connectivity__opens", "opens (connectivity check)"),
     ("connectivity__shorts", "shorts (connectivity check)"),
-    ("place__taps", "well taps"),
+    ("repair__well_taps__count", "well taps"),
     ("flow__runtime__total", "tool time (s)"),
 ]
 
 
 def fmt(value) -> str:
+    """A metric for people: 71,580 rather than 7.158e+04; small values with four significant digits."""
+    if isinstance(value, bool) or value is None:
+        return "-" if value is None else str(value)
+    if isinstance(value, (int, float)) and abs(value) >= 1000:
+        return f"{value:,.0f}"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "-" if value is None else str(value)
+    return str(value)
+
+
+def operation_rows(ctx: FlowContext, metrics: dict) -> list[tuple[str, str, str, str]]:
+    """(operation, step, what it does, count or why it did not run) for every named layout operation."""
+    rows = []
+    for op in OPERATIONS:
+        if not op.applies(ctx.pdk):
+            continue
+        if not op.switched_on(ctx.config):
+            state = f"off (flow.repairs.{op.name})"
+        else:
+            state = fmt(metrics.get(op.metric)) if op.metric in metrics else "not run yet"
+        rows.append((op.name, op.step, op.summary, state))
+    return rows
 
 
 def timing_excerpt(ctx: FlowContext, lines: int = 60) -> str:
@@ -87,6 +107,9 @@ def write_report(ctx: FlowContext, result) -> Path:
     checks += "".join(f"<li class=warn>{html.escape(c)} (allowed)</li>" for c in result.allowed_checks)
     summary = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(fmt(metrics.get(key)))}</td></tr>"
                       for key, label in SUMMARY if key in metrics)
+    operations = "".join(f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(step)}</td>"
+                         f"<td>{html.escape(summary)}</td><td>{html.escape(state)}</td></tr>"
+                         for name, step, summary, state in operation_rows(ctx, metrics))
     everything = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(fmt(v))}</td></tr>"
                          for k, v in sorted(metrics.items()))
     page = f"""<!doctype html>
@@ -102,10 +125,12 @@ pre{{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}}.bad{{color:
 <p class="note">{html.escape(ctx.pdk.caveat)}</p>
 <h2>Summary</h2><table>{summary}</table>
 <h2>Layout</h2>{picture or "<p>(not rendered yet)</p>"}
+<h2>Layout operations</h2><p>What the flow changed in what graywolf, qrouter and qflow produced
+(switches: <code>flow.repairs.*</code>).</p><table>{operations}</table>
 <h2>Step run times</h2>{step_bars(metrics)}
 <h2>Critical setup path</h2><pre>{html.escape(timing_excerpt(ctx))}</pre>
 <h2>All metrics</h2><table>{everything}</table>
-<h2>Config</h2><pre>{html.escape(ctx.config.to_yaml())}</pre>
+<h2>Config</h2><pre>{html.escape(ctx.config.to_yaml(resolved=True))}</pre>
 </body></html>
 """
     path = ctx.root / "report.html"

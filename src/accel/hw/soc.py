@@ -16,8 +16,8 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ..config import AccelConfig
-from ..sw.geometry import Geometry
-from ..sw.isa import Unit
+from ..arch.geometry import Geometry
+from ..arch.isa import Unit
 from .core import ComputeCore
 from .ctrl.axil import AxiLiteRegisters, Register, axi_lite_signature
 from .ctrl.command import CommandProcessor

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from ..hw.hbm.address import AddressMap
+from ..arch.address import AddressMap
 from ..hw.hbm.controller import CMD_ACT, CMD_NAMES, CMD_PRE, CMD_RD, CMD_REF, CMD_WR
 
 NEVER = -10**9

@@ -11,7 +11,7 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from ..config import TIMING_KEYS
-from ..hw.hbm.address import AddressMap
+from ..arch.address import AddressMap
 from ..hw.hbm.controller import COUNTERS, port_name
 from .hbm_model import HbmDevice
 from .tb import TB

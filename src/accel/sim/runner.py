@@ -20,15 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import AccelConfig
+from ..paths import build_root
 from ..errors import SimulationError
 from ..rtl import LINT_WAIVERS, generate
 from ..tools import require
 
 SIMULATORS = ("verilator", "icarus")
-
-
-def build_root() -> Path:
-    return Path(os.environ.get("ACCEL_BUILD_DIR", "build")).resolve()
 
 
 def simulator_env(simulator: str) -> dict[str, str]:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from cocotb.triggers import ClockCycles, First, RisingEdge
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
-from ..hw.hbm.address import AddressMap
+from ..arch.address import AddressMap
 from ..hw.soc import COUNTERS, IRQ_DONE, IRQ_ERROR, REGISTER_OFFSETS
 from ..sw.compiler import GemmPlan, check_driver_layout
-from ..sw.geometry import Geometry
-from ..sw.isa import INSTRUCTION_BITS, Error, Instruction
+from ..arch.geometry import Geometry
+from ..arch.isa import INSTRUCTION_BITS, Error, Instruction
 from .hbm_model import HbmDevice
 from .tb import TB
 

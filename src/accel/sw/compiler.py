@@ -15,12 +15,12 @@ When a row block's whole reduction does not fit the scratchpad (a small SoC, a l
 rows), loaded together, so any K runs in ``B * (rows + mb)`` rows at the price of reading the activations
 once per column tile instead of once.
 
-Dependencies are VTA-style tokens (accel.sw.isa): W load -> WEIGHTS; MATMUL t -> the LOAD group of tile
+Dependencies are VTA-style tokens (accel.arch.isa): W load -> WEIGHTS; MATMUL t -> the LOAD group of tile
 t+B (its weight buffer is free, and once the next block starts, the old activation buffer); last MATMUL
 of an output block -> its STORE; STORE -> the first MATMUL two blocks later (its accumulator buffer is
 free). Sizes that are not multiples of the array are padded with zeros in the HBM image and cropped.
 
-Tensors live in HBM as packed scratchpad rows (accel.sw.geometry): activation segments (j, kt) of ``mb``
+Tensors live in HBM as packed scratchpad rows (accel.arch.geometry): activation segments (j, kt) of ``mb``
 rows, weight segments (kt, nt) of ``rows`` rows bottom row first, output segments (j, nt) of ``mb`` rows
 of ``cols`` int8 results.
 """
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .geometry import Geometry
-from .isa import UNIT_OF, Flag, Instruction, Opcode, Unit, units_mask
+from ..arch.geometry import Geometry
+from ..arch.isa import UNIT_OF, Flag, Instruction, Opcode, Unit, units_mask
 
 
 #: Weight tiles that may be loaded ahead of the array (each takes ``rows`` scratchpad rows): at least

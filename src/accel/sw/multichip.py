@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .compiler import CompileError, GemmPlan, Requant, ceil_div, plan_gemm
-from .geometry import Geometry
-from .isa import Flag, Instruction, Opcode
+from ..arch.geometry import Geometry
+from ..arch.isa import Flag, Instruction, Opcode
 
 
 @dataclass

@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError
+from ..engine.step import FlowContext, Step, StepError
 from .gds import run_magic
 
 
@@ -22,8 +22,7 @@ class Drc(Step):
     templates = ("magic/drc.tcl",)
     description = "magic DRC"
 
-    def inputs(self, ctx):
-        return [ctx.output("gds", f"{ctx.top}.mag"), ctx.pdk.path("lef")]
+    consumes = ("gds:{top}.mag", "pdk:lef")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         copy_layout(ctx, work)

@@ -7,31 +7,13 @@ compare inside them; what can break in placement and routing (opens, shorts, swa
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError, run_tool
+from ..checks.netgen import count_mismatches
+from ..engine.step import FlowContext, Step, StepError, run_tool
 from .drc import copy_layout
 from .gds import run_magic
-
-
-def count_mismatches(comp_json: Path) -> int:
-    """Mismatches in the top cell of netgen's JSON report (devices, nets, pins, properties)."""
-    data = json.loads(comp_json.read_text())
-    top = data[-1]
-    failures = 0
-    if "devices" in top:
-        left, right = top["devices"]
-        failures += sum(abs(a[1] - b[1]) for a, b in zip(left, right))
-    if "nets" in top:
-        failures += abs(top["nets"][0] - top["nets"][1])
-    for key in ("badnets", "badelements", "properties"):
-        failures += len(top.get(key, []))
-    if "pins" in top:
-        left, right = top["pins"]
-        failures += sum(1 for a, b in zip(left, right) if a != b and "(no matching pin)" in (a + b))
-    return failures
 
 
 class Lvs(Step):
@@ -40,9 +22,7 @@ class Lvs(Step):
     templates = ("magic/extract.tcl",)
     description = "magic extraction + netgen LVS"
 
-    def inputs(self, ctx):
-        return [ctx.output("gds", f"{ctx.top}.mag"), ctx.output("route", f"synthesis/{ctx.top}.spc"),
-                ctx.pdk.path("netgen_setup")]
+    consumes = ("gds:{top}.mag", "route:synthesis/{top}.spc", "pdk:netgen_setup")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         copy_layout(ctx, work)

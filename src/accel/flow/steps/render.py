@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError, run_tool, template
+from ..engine.step import FlowContext, Step, StepError, run_tool, template
 
 
 class Render(Step):
@@ -14,8 +14,7 @@ class Render(Step):
     templates = ("klayout/render.py",)
     description = "KLayout: GDS -> PNG"
 
-    def inputs(self, ctx):
-        return [ctx.output("gds", f"{ctx.top}.gds")]
+    consumes = ("gds:{top}.gds",)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         png = work / f"{ctx.top}.png"

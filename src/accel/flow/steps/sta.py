@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError, render_template, run_tool
+from ..checks.timing import parse_sta
+from ..engine.step import FlowContext, Step, StepError, render_template, run_tool
 
 
 def write_sdc(ctx: FlowContext, path: Path) -> None:
@@ -19,56 +20,18 @@ def write_sdc(ctx: FlowContext, path: Path) -> None:
         output_load_pf=f"{ctx.config.flow.output_load_pf:g}"))
 
 
-def section(text: str, name: str) -> str:
-    match = re.search(rf"ACCEL-SECTION {name}\n(.*?)(?=ACCEL-SECTION|\Z)", text, re.S)
-    return match.group(1) if match else ""
-
-
-def parse_sta(text: str) -> dict:
-    setup, hold, summary, power = (section(text, s) for s in ("setup", "hold", "summary", "power"))
-
-    def slack(block: str) -> float | None:
-        match = re.search(r"(-?[\d.]+)\s+slack \((?:MET|VIOLATED)\)", block)
-        return float(match.group(1)) if match else None
-
-    def arrival(block: str) -> float | None:
-        match = re.search(r"(-?[\d.]+)\s+data arrival time", block)
-        return float(match.group(1)) if match else None
-
-    wns = re.search(r"^wns\s+(-?[\d.]+)", summary, re.M)
-    tns = re.search(r"^tns\s+(-?[\d.]+)", summary, re.M)
-    total = re.search(r"^Total\s+([-\d.e+]+)\s+([-\d.e+]+)\s+([-\d.e+]+)\s+([-\d.e+]+)", power, re.M)
-    return {
-        "setup_ws": slack(setup), "hold_ws": slack(hold), "arrival": arrival(setup),
-        "wns": float(wns.group(1)) if wns else None, "tns": float(tns.group(1)) if tns else None,
-        "power_internal": float(total.group(1)) if total else None,
-        "power_switching": float(total.group(2)) if total else None,
-        "power_leakage": float(total.group(3)) if total else None,
-        "power_total": float(total.group(4)) if total else None,
-        "setup_path": setup.strip(),
-    }
-
-
 class _Sta(Step):
     tools = ("sta",)
     templates = ("sta/sta.tcl", "sta/constraints.sdc")
     prefix = ""
 
+    config_keys = ("clock.period_ns", "flow.io_delay_fraction", "flow.output_load_pf")
+
     def netlist(self, ctx: FlowContext) -> Path:
-        raise NotImplementedError
+        return self.input(ctx, self.consumes[0])
 
     def spef(self, ctx: FlowContext) -> Path | None:
-        return None
-
-    def inputs(self, ctx):
-        files = [self.netlist(ctx), ctx.pdk.path("liberty")]
-        spef = self.spef(ctx)
-        return files + ([spef] if spef else [])
-
-    def config_slice(self, ctx):
-        flow = ctx.config.flow
-        return {"period_ns": ctx.config.clock.period_ns, "io_delay_fraction": flow.io_delay_fraction,
-                "output_load_pf": flow.output_load_pf}
+        return self.input(ctx, self.consumes[2]) if len(self.consumes) > 2 else None
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         sdc = work / f"{ctx.top}.sdc"
@@ -113,18 +76,11 @@ class StaPre(_Sta):
     name = "sta"
     description = "OpenSTA on the synthesized netlist (ideal wires)"
     prefix = "__synth"
-
-    def netlist(self, ctx):
-        return ctx.output("synth", f"synthesis/{ctx.top}.rtlnopwr.v")
+    consumes = ("synth:synthesis/{top}.rtlnopwr.v", "pdk:liberty")
 
 
 class StaPost(_Sta):
     name = "sta_post"
     description = "OpenSTA on the routed netlist with SPEF parasitics"
     prefix = ""
-
-    def netlist(self, ctx):
-        return ctx.output("route", f"synthesis/{ctx.top}.rtlnopwr.v")
-
-    def spef(self, ctx):
-        return ctx.output("parasitics", f"{ctx.top}.spef")
+    consumes = ("route:synthesis/{top}.rtlnopwr.v", "pdk:liberty", "parasitics:{top}.spef")

@@ -13,8 +13,8 @@ import re
 import shutil
 from pathlib import Path
 
-from ..step import FlowContext, Step, StepError, render_template
-from .qflow import make_project, run_stage
+from ..engine.step import FlowContext, Step, StepError, render_template
+from ..qflow.project import make_project, run_stage
 
 
 def count_cells(netlist: Path, areas: dict[str, float], skip: tuple[str, ...] = ()) -> tuple[int, float, dict]:
@@ -34,12 +34,8 @@ class Synth(Step):
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh", "qflow/synth.ys")
     description = "Yosys + abc to the standard cells, blifFanout buffering"
 
-    def inputs(self, ctx):
-        return [ctx.output("elaborate", f"{ctx.top}.v"), ctx.pdk.path("liberty"), ctx.pdk.path("lef")]
-
-    def config_slice(self, ctx):
-        flow = ctx.config.flow
-        return {"fanout_latency_ps": flow.fanout_latency_ps, "fanout_load_ff": flow.fanout_load_ff}
+    consumes = ("elaborate:{top}.v", "pdk:liberty", "pdk:lef")
+    config_keys = ("flow.fanout_latency_ps", "flow.fanout_load_ff")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         make_project(ctx, work)

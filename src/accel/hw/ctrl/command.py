@@ -10,7 +10,7 @@ each unit in its ``signal`` mask. The compiler puts the tokens where data depend
 loaded before it is used, a buffer is free before it is overwritten), and everything else overlaps.
 
 FENCE and END wait until every queue is empty and every unit idle; END then raises the done interrupt.
-Errors (accel.sw.isa.Error) are found at decode, in program order; the processor then stops taking
+Errors (accel.arch.isa.Error) are found at decode, in program order; the processor then stops taking
 instructions (units finish what they have) until reset, and reports the code and the instruction index.
 """
 
@@ -19,8 +19,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO, SyncFIFOBuffered
 from amaranth.lib.wiring import In, Out
 
-from ...sw.geometry import Geometry
-from ...sw.isa import INSTRUCTION_BITS, INSTRUCTION_WORDS, UNIT_OF, WORD_BITS, Error, Flag, Opcode, Unit, \
+from ...arch.geometry import Geometry
+from ...arch.isa import INSTRUCTION_BITS, INSTRUCTION_WORDS, UNIT_OF, WORD_BITS, Error, Flag, Opcode, Unit, \
     instruction_layout
 
 UNITS = len(Unit)

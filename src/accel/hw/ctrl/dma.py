@@ -1,7 +1,7 @@
 """DMA engines between HBM and the on-chip memories: the LOAD unit and the STORE unit.
 
 Both address HBM in bursts, interleaved over the pseudo-channels (channel = burst address modulo
-channels), and pack ``rows_per_burst`` scratchpad rows into a burst (see accel.sw.geometry).
+channels), and pack ``rows_per_burst`` scratchpad rows into a burst (see accel.arch.geometry).
 """
 
 from amaranth import Array, Cat, Module, Mux, Signal, unsigned
@@ -9,8 +9,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from ...sw.geometry import Geometry
-from ...sw.isa import Flag
+from ...arch.geometry import Geometry
+from ...arch.isa import Flag
 from ..memory import RowReader
 from ..requant import SHIFT_WIDTH, Requantizer
 from .units import attach_reader, read_port_members, sp_write_layout, unit_members

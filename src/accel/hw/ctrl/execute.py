@@ -15,8 +15,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from ...sw.geometry import Geometry
-from ...sw.isa import Flag, Opcode
+from ...arch.geometry import Geometry
+from ...arch.isa import Flag, Opcode
 from ..core import activation_layout
 from ..memory import RowReader
 from .units import attach_reader, read_port_members, unit_members

@@ -15,8 +15,8 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
-from ...sw.geometry import Geometry
-from ...sw.isa import INSTRUCTION_BITS
+from ...arch.geometry import Geometry
+from ...arch.isa import INSTRUCTION_BITS
 from .dma import LOAD_OUTSTANDING, channel_of
 
 

@@ -13,8 +13,8 @@ from amaranth import Array, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...sw.geometry import Geometry
-from ...sw.isa import Opcode
+from ...arch.geometry import Geometry
+from ...arch.isa import Opcode
 from ..memory import RowReader
 from ..net.packet import PACKET_TYPES, NetFormat
 from .units import attach_reader, read_port_members, sp_write_layout, unit_members

@@ -10,7 +10,7 @@ from amaranth import unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ...sw.isa import instruction_layout
+from ...arch.isa import instruction_layout
 
 
 def unit_members(completions: int = 1) -> dict:

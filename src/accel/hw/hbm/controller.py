@@ -27,7 +27,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ...config import TIMING_KEYS, HbmConfig
-from .address import AddressMap
+from ...arch.address import AddressMap
 
 CMD_NOP, CMD_ACT, CMD_RD, CMD_WR, CMD_PRE, CMD_REF = range(6)
 CMD_NAMES = {CMD_NOP: "NOP", CMD_ACT: "ACT", CMD_RD: "RD", CMD_WR: "WR", CMD_PRE: "PRE", CMD_REF: "REF"}

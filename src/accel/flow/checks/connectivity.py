@@ -23,15 +23,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .klayout_drc import GDS_LAYERS
-from .pin_access import macro_shapes
-
-#: The layers that form wires, in order; neighbours connect through the cut between them.
-CONNECTIONS = ("li1", "mcon", "met1", "via", "met2", "via2", "met3", "via3", "met4", "via4", "met5")
-PIN_LAYERS = ("li1", "met1", "met2", "met3", "met4", "met5")
-
-# DEF orientation -> (mirror x about the cell's vertical axis, mirror y about its horizontal axis)
-ORIENTATIONS = {"N": (False, False), "S": (True, True), "FN": (True, False), "FS": (False, True)}
+from ..layout.lefdef import def_components, def_pins, def_units, lef_macros
+from ..layout.nets import extract_nets
+from ..layout.routed import ORIENTATIONS
 
 
 @dataclass
@@ -62,42 +56,17 @@ def netlist_instances(verilog: str) -> dict[str, tuple[str, dict[str, str]]]:
     return instances
 
 
-def def_placements(def_text: str) -> tuple[float, dict[str, tuple[str, float, float, str]]]:
-    """(DEF units per um, instance -> (cell, x um, y um, orientation))."""
-    units = float(re.search(r"UNITS\s+DISTANCE\s+MICRONS\s+(\d+)", def_text).group(1))
-    section = def_text[def_text.find("\nCOMPONENTS"):def_text.find("END COMPONENTS")]
-    placed = {}
-    for match in re.finditer(r"^- (\S+) (\S+) \+ (?:PLACED|FIXED) \( (-?\d+) (-?\d+) \) (\w+)", section, re.M):
-        name, cell, x, y, orient = match.groups()
-        placed[name] = (cell, int(x) / units, int(y) / units, orient)
-    return units, placed
-
-
-def def_ports(def_text: str, units: float) -> dict[str, tuple[str, float, float]]:
-    """net -> (layer, x um, y um) of each DEF PIN (bus bits written as name[3], as in the netlist)."""
-    section = def_text[def_text.find("\nPINS"):def_text.find("END PINS")]
-    ports = {}
-    for block in section.split("\n- ")[1:]:
-        net = re.search(r"\+ NET (\S+)", block)
-        name = (net.group(1) if net else block.split()[0]).replace("<", "[").replace(">", "]")
-        layer = re.search(r"\+ LAYER (\S+)", block)
-        placed = re.search(r"\+ (?:PLACED|FIXED) \( (-?\d+) (-?\d+) \)", block)
-        if layer and placed:
-            ports[name] = (layer.group(1), int(placed.group(1)) / units, int(placed.group(2)) / units)
-    return ports
-
-
-def lef_pins(lef_text: str) -> dict[str, tuple[float, float, dict[str, tuple[str, tuple]]]]:
-    """cell -> (width, height, pin -> (layer, rect)): one rectangle per pin to probe, li1 preferred."""
+def lef_pins(lef_text: str, pin_layers: tuple[str, ...]) -> dict[str, tuple[float, float, dict[str, tuple[str, tuple]]]]:
+    """cell -> (width, height, pin -> (layer, rect)): one rectangle per pin to probe, the lowest of
+    ``pin_layers`` preferred."""
     cells = {}
-    for macro in re.finditer(r"^MACRO\s+(\S+).*?^END\s+\1", lef_text, re.M | re.S):
-        shapes = macro_shapes(macro.group(0))
+    for name, shapes in lef_macros(lef_text).items():
         pins = {}
         for pin, layers in {**shapes.pins, **shapes.power}.items():
-            layer = next((name for name in PIN_LAYERS if layers.get(name)), None)
+            layer = next((layer for layer in pin_layers if layers.get(layer)), None)
             if layer is not None:
                 pins[pin] = (layer, layers[layer][0])
-        cells[macro.group(1)] = (shapes.width, shapes.height, pins)
+        cells[name] = (shapes.width, shapes.height, pins)
     return cells
 
 
@@ -110,38 +79,23 @@ def pin_point(rect: tuple, width: float, height: float, x: float, y: float, orie
     return x + (width - cx if flip_x else cx), y + (height - cy if flip_y else cy)
 
 
-def extract_nets(layout):
-    """The nets of the flat top cell of ``layout`` through li1, met1..met5 and their cuts (KLayout
-    ``LayoutToNetlist``): the extractor and its layer regions by name, for ``probe_net``."""
-    import klayout.db as kdb
-
-    l2n = kdb.LayoutToNetlist(kdb.RecursiveShapeIterator(layout, layout.top_cell(), []))
-    regions = {}
-    for name in CONNECTIONS:
-        index = layout.find_layer(*GDS_LAYERS[name])
-        regions[name] = l2n.make_layer(index, name) if index is not None else l2n.make_layer(name)
-    for lower, upper in zip(CONNECTIONS, CONNECTIONS[1:]):
-        l2n.connect(regions[lower])
-        l2n.connect(regions[lower], regions[upper])
-    l2n.connect(regions[CONNECTIONS[-1]])
-    l2n.extract_netlist()
-    return l2n, regions
-
-
 def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, ground: str,
+          gds_layers: dict[str, tuple[int, int]], stack: tuple[str, ...],
           report: Path | None = None) -> ConnectivityResult:
-    """Compare the layout's connectivity with the netlist (see the module text)."""
-    import klayout.db as kdb
+    """Compare the layout's connectivity with the netlist (see the module text). ``stack``: the wiring
+    layers bottom up, metals and cuts alternating; ``gds_layers``: their GDS layer/datatype."""
+    import klayout.db as kdb     # heavy optional module: only the KLayout checks need it
 
     layout = kdb.Layout()
     layout.read(str(gds))
     top = layout.top_cell()
     top.flatten(True)
-    l2n, regions = extract_nets(layout)
+    l2n, regions = extract_nets(layout, gds_layers, stack)
 
     def_text = def_file.read_text(errors="replace")
-    units, placed = def_placements(def_text)
-    macros = lef_pins(lef.read_text(errors="replace"))
+    units = def_units(def_text)
+    placed = {c.name: (c.cell, c.x / units, c.y / units, c.orient) for c in def_components(def_text)}
+    macros = lef_pins(lef.read_text(errors="replace"), stack[::2])
     result = ConnectivityResult()
     probes: list[tuple[str, str, str, float, float]] = []        # (netlist net, where, layer, x, y)
     for name, (cell, pins) in netlist_instances(netlist.read_text(errors="replace")).items():
@@ -165,9 +119,10 @@ def check(gds: Path, def_file: Path, netlist: Path, lef: Path, power: str, groun
             if pin in shapes:
                 layer, rect = shapes[pin]
                 probes.append((pin, f"{name}/{pin}", layer, *pin_point(rect, width, height, x, y, orient)))
-    for port, (layer, x, y) in def_ports(def_text, units).items():
-        if layer in regions:
-            probes.append((port, f"port {port}", layer, x, y))
+    for pin in def_pins(def_text):
+        port = pin.net.replace("<", "[").replace(">", "]")   # bus bits written as name[3], as in the netlist
+        if pin.layer in regions:
+            probes.append((port, f"port {port}", pin.layer, pin.x / units, pin.y / units))
 
     # probe_net answers with the net of whatever connected shape is near, even where the probed layer has
     # no shape; so first find, per layer and in one pass, which probe points really sit on that layer.

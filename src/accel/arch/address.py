@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...config import HbmConfig
+from ..config import HbmConfig
 
 
 def log2(value: int) -> int:

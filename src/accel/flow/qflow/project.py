@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..step import FlowContext, StepError, render_template, run_tool
+from ..engine.step import FlowContext, StepError, render_template, run_tool
 
 SCRIPTS = Path("/usr/lib/qflow/scripts")
 BIN = Path("/usr/lib/qflow/bin")

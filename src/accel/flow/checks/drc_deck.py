@@ -17,16 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .sky130 import lef_layers, table_spacing
-
-#: SkyWater sky130 GDS layer/datatype of the drawing layers (sky130 layer map, "drawing" purpose).
-GDS_LAYERS = {
-    "li1": (67, 20), "mcon": (67, 44), "met1": (68, 20), "via": (68, 44), "met2": (69, 20),
-    "via2": (69, 44), "met3": (70, 20), "via3": (70, 44), "met4": (71, 20), "via4": (71, 44), "met5": (72, 20),
-}
-#: Cut layer -> (layer below, layer above).
-CUTS = {"mcon": ("li1", "met1"), "via": ("met1", "met2"), "via2": ("met2", "met3"), "via3": ("met3", "met4"),
-        "via4": ("met4", "met5")}
+from ..layout.lefdef import lef_layers
 
 
 @dataclass(frozen=True)
@@ -42,36 +33,29 @@ class Rule:
         return f"{self.layer}.{self.kind}" + (f".{self.other}" if self.other else "")
 
 
-def rules(tech_lef: str) -> list[Rule]:
-    """The deck, from the technology LEF (see the module text)."""
+def rules(tech_lef: str, layers: tuple[str, ...], cuts: dict[str, tuple[str, str]]) -> list[Rule]:
+    """The deck for ``layers`` (metals and the ``cuts`` between them: cut -> (below, above)), from the
+    technology LEF (see the module text)."""
     found: list[Rule] = []
-    for layer, body in lef_layers(tech_lef):
-        if layer not in GDS_LAYERS:
+    for layer in lef_layers(tech_lef).values():
+        if layer.name not in layers:
             continue
-
-        def rule(kind: str, pattern: str, other: str = "", pick=min) -> None:
-            for line in body.splitlines():
-                code, _, comment = line.partition("#")
-                hit = re.match(pattern, code.strip())
-                if hit:
-                    values = [float(v) for v in hit.groups() if v is not None]
-                    found.append(Rule(layer, kind, pick(values), comment.strip() or "tech LEF", other))
-                    return
-
-        rule("width", r"WIDTH\s+([\d.]+)\s*;")
-        if layer in CUTS:
-            rule("spacing", r"SPACING\s+([\d.]+)\s*;")
-            below, above = CUTS[layer]
-            rule("enclosure", r"ENCLOSURE\s+BELOW\s+([\d.]+)\s+([\d.]+)\s*;", below)
-            rule("enclosure", r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)\s*;", above)
+        source = layer.sources
+        if layer.width is not None:
+            found.append(Rule(layer.name, "width", layer.width, source["width"]))
+        if layer.name in cuts:
+            below, above = cuts[layer.name]
+            if layer.spacing is not None:
+                found.append(Rule(layer.name, "spacing", layer.spacing, source["spacing"]))
+            if layer.enclosure_below:
+                found.append(Rule(layer.name, "enclosure", min(layer.enclosure_below), source["enclosure_below"], below))
+            if layer.enclosure_above:
+                found.append(Rule(layer.name, "enclosure", min(layer.enclosure_above), source["enclosure_above"], above))
         else:
-            spacing = table_spacing(body)
-            if spacing is not None:
-                # The plain rule stays in the LEF as a comment with its SkyWater name: "# SPACING 0.14 ; # Met1 2".
-                named = re.search(r"#\s*SPACING\s+[\d.]+\s*;\s*#\s*(.+)", body)
-                found.append(Rule(layer, "spacing", spacing,
-                                  named.group(1).strip() if named else "SPACINGTABLE"))
-            rule("area", r"AREA\s+([\d.]+)\s*;")
+            if layer.spacing_table:
+                found.append(Rule(layer.name, "spacing", layer.spacing, source["spacing"]))
+            if layer.area is not None:
+                found.append(Rule(layer.name, "area", layer.area, source["area"]))
     # An enclosure of 0 (mcon by li1) is no rule.
     return [r for r in found if not (r.kind == "enclosure" and r.value == 0)]
 
@@ -84,7 +68,8 @@ class Violation:
     first: str              # where the first one is, um
 
 
-def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Violation]:
+def run_drc(gds: Path, deck: list[Rule], gds_layers: dict[str, tuple[int, int]],
+            report: Path | None = None) -> list[Violation]:
     """Check the top cell of ``gds`` against ``deck``; write ``report`` (JSON) if given, and beside it a
     KLayout marker database (``.lyrdb``, every violation, one category per rule: open it over the GDS in
     KLayout's marker browser).
@@ -92,7 +77,7 @@ def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Vio
     Hierarchical ("deep") regions: each cell layout is checked once, then the routing around the
     instances. Flat merged regions made the rows' power rails into polygons so large that the li1
     spacing check of a placed PE ran for more than ten minutes; deep mode checks it in seconds."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional modules: only the KLayout checks need them
     import klayout.rdb as krdb
 
     layout = kdb.Layout()
@@ -102,12 +87,12 @@ def run_drc(gds: Path, deck: list[Rule], report: Path | None = None) -> list[Vio
     store = kdb.DeepShapeStore()
 
     def region(name: str):
-        index = layout.find_layer(*GDS_LAYERS[name])
+        index = layout.find_layer(*gds_layers[name])
         if index is None:
             return kdb.Region()
         return kdb.Region(top.begin_shapes_rec(index), store)
 
-    regions = {name: region(name) for name in GDS_LAYERS}
+    regions = {name: region(name) for name in gds_layers}
     markers = krdb.ReportDatabase("accel DRC")
     markers.top_cell_name = top.name
     marker_cell = markers.create_cell(top.name)

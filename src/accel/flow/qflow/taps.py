@@ -13,26 +13,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
-COMPONENT = re.compile(r"^- (\S+) (\S+) \+ (PLACED|FIXED) \( (-?\d+) (-?\d+) \) (\w+) ;$")
-
+from ..layout.lefdef import Component, def_components, replace_components
 
 class TapError(ValueError):
     pass
-
-
-@dataclass
-class Component:
-    name: str
-    cell: str
-    status: str
-    x: int
-    y: int
-    orient: str
-
-    def line(self) -> str:
-        return f"- {self.name} {self.cell} + {self.status} ( {self.x} {self.y} ) {self.orient} ;"
 
 
 def fill_sizes(sites: int, available: tuple[int, ...]) -> list[int]:
@@ -75,19 +60,10 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
     ``fill_prefixes``: the cells that may become taps (fill, decap); ``fill_cell``: the prefix of the
     fill cells that pad what is left (``<fill_cell><sites>``, sizes from ``widths``). Returns the new DEF
     and metrics: taps inserted and the largest distance from any row point to its nearest tap."""
-    lines = def_text.splitlines()
     try:
-        start = next(i for i, line in enumerate(lines) if line.startswith("COMPONENTS "))
-        end = next(i for i, line in enumerate(lines) if line.startswith("END COMPONENTS"))
-    except StopIteration:
-        raise TapError("the DEF has no COMPONENTS section") from None
-    components = []
-    for line in lines[start + 1:end]:
-        match = COMPONENT.match(line.strip())
-        if not match:
-            raise TapError(f"cannot read the DEF component line {line.strip()!r}")
-        name, cell, status, x, y, orient = match.groups()
-        components.append(Component(name, cell, status, int(x), int(y), orient))
+        components = def_components(def_text)
+    except ValueError as exc:
+        raise TapError(str(exc)) from None
     for component in components:
         if component.cell not in widths:
             raise TapError(f"cell {component.cell} of {component.name} is not in the LEF")
@@ -146,9 +122,7 @@ def insert_taps(def_text: str, widths: dict[str, int], site: int, pitch: int, ta
             raise TapError(f"row at y={y}: a point {max(gaps)} DEF units from the nearest well tap, more than "
                            f"the tap pitch {pitch}: too few fill cells to turn into taps (lower flow.utilization)")
         out.extend(sorted(row, key=lambda c: c.x))
-    text = "\n".join(lines[:start] + [f"COMPONENTS {len(out)} ;"] + [c.line() for c in out] + lines[end:])
-    return text + ("\n" if def_text.endswith("\n") else ""), {"taps": taps, "worst_distance": worst,
-                                                              "replaced": replaced}
+    return replace_components(def_text, out), {"taps": taps, "worst_distance": worst, "replaced": replaced}
 
 
 FILL_LINE = re.compile(r"^Net=(\S+) Instance=(\S+) Cell=(\S+) Pin=(\S+)\s*$")

@@ -4,7 +4,7 @@ The sky130_fd_sc_hd pins are li1. Letting qrouter route li1 and drop its own li1
 wrong three ways on a placed PE: pins between the li1 tracks were unreachable (every dfxtp_1 D input),
 its pin vias ignored other nets' vias on the next met1 track in the same column (300 spacing errors of
 0.095 um), and its li1 wires jogged into neighbouring pins. So the router never sees li1
-(accel.flow.sky130.routing_tech_lef): for each signal pin of each cell this module places one mcon inside
+(accel.flow.pdk.sky130hd.routing_tech_lef): for each signal pin of each cell this module places one mcon inside
 the pin's li1 and a met1 pad around it on a met1 track, across the met1 of the via the router drops
 there, clear of the cell's own metal and of the cell's other pads. The routing view (LEF) has the pad
 as the pin and the layout gets the mcon and the pad, so the router lands on met1 and every pin is
@@ -16,10 +16,10 @@ the met1-met2 via's size.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
-Rect = tuple[float, float, float, float]
+from ..layout.lefdef import Macro, Rect, lef_layers, macro
+
 EPS = 1e-9
 GRID = 0.005              # sky130's manufacturing grid, um
 
@@ -49,62 +49,21 @@ class AccessRules:
 
 
 def rules_from_tech(tech_lef: str) -> AccessRules:
-    from .sky130 import lef_layers, lef_number, min_spacing
-
-    layers = dict(lef_layers(tech_lef))
-    li1, met1, mcon = layers["li1"], layers["met1"], layers["mcon"]
-    enclosure = re.search(r"ENCLOSURE\s+ABOVE\s+([\d.]+)\s+([\d.]+)", mcon)
-    via = layers["via"]
-    via_enclosure = re.search(r"ENCLOSURE\s+BELOW\s+([\d.]+)\s+([\d.]+)", via)
-    small, big = sorted(float(v) for v in via_enclosure.groups()) if via_enclosure else (0.0, 0.0)
-    via_half = lef_number(via, r"WIDTH\s+([\d.]+)", "via") / 2
+    layers = lef_layers(tech_lef)
+    li1, met1, mcon, via = layers["li1"], layers["met1"], layers["mcon"], layers["via"]
+    small, big = sorted(via.enclosure_below) if len(via.enclosure_below) == 2 else (0.0, 0.0)
+    needed = {"li1 OFFSET": li1.offset, "li1 PITCH": li1.pitch, "met1 OFFSET": met1.offset,
+              "met1 PITCH": met1.pitch, "met1 spacing": met1.spacing, "met1 AREA": met1.area,
+              "mcon WIDTH": mcon.width, "mcon SPACING": mcon.spacing, "via WIDTH": via.width}
+    missing = [what for what, value in needed.items() if value is None]
+    if missing:
+        raise ValueError(f"technology LEF: no {', '.join(missing)}")
+    via_half = via.width / 2
     return AccessRules(
-        x_offset=lef_number(li1, r"OFFSET\s+([\d.]+)", "li1"), x_pitch=lef_number(li1, r"PITCH\s+([\d.]+)", "li1"),
-        y_offset=lef_number(met1, r"OFFSET\s+([\d.]+)", "met1"),
-        y_pitch=lef_number(met1, r"PITCH\s+([\d.]+)", "met1"),
-        met1_spacing=min_spacing(met1, "met1"),
-        met1_area=lef_number(met1, r"AREA\s+([\d.]+)", "met1"),
-        cut=lef_number(mcon, r"WIDTH\s+([\d.]+)", "mcon"), cut_spacing=lef_number(mcon, r"SPACING\s+([\d.]+)", "mcon"),
+        x_offset=li1.offset, x_pitch=li1.pitch, y_offset=met1.offset, y_pitch=met1.pitch,
+        met1_spacing=met1.spacing, met1_area=met1.area, cut=mcon.width, cut_spacing=mcon.spacing,
         via_met1=(round(via_half + big, 4), round(via_half + small, 4)),
-        enclosure=tuple(sorted(float(v) for v in enclosure.groups())) if enclosure else (0.0, 0.0))
-
-
-@dataclass
-class MacroShapes:
-    width: float
-    height: float
-    pins: dict[str, dict[str, list[Rect]]]      # signal pins: layer -> rects
-    power: dict[str, dict[str, list[Rect]]]     # power and ground pins: layer -> rects
-    obs: dict[str, list[Rect]]                  # obstructions: layer -> rects
-
-    def fixed(self, layer: str) -> list[Rect]:
-        """What no signal may touch on ``layer``: obstructions and power pins."""
-        return self.obs.get(layer, []) + [r for shapes in self.power.values() for r in shapes.get(layer, [])]
-
-
-def _rects(block: str) -> dict[str, list[Rect]]:
-    found: dict[str, list[Rect]] = {}
-    layer = None
-    for line in block.splitlines():
-        match = re.match(r"\s*LAYER\s+(\S+)", line)
-        if match:
-            layer = match.group(1)
-            continue
-        match = re.match(r"\s*RECT\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)", line)
-        if match and layer:
-            found.setdefault(layer, []).append(tuple(float(v) for v in match.groups()))
-    return found
-
-
-def macro_shapes(macro: str) -> MacroShapes:
-    """Pins and obstructions of one LEF MACRO block."""
-    size = re.search(r"SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", macro)
-    pins, power = {}, {}
-    for match in re.finditer(r"^\s*PIN\s+(\S+)(.*?)^\s*END\s+\1\b", macro, re.M | re.S):
-        kind = power if re.search(r"USE\s+(POWER|GROUND)", match.group(2)) else pins
-        kind[match.group(1)] = _rects(match.group(2))
-    obs = re.search(r"^\s*OBS\b(.*?)^\s*END\b", macro, re.M | re.S)
-    return MacroShapes(float(size.group(1)), float(size.group(2)), pins, power, _rects(obs.group(1)) if obs else {})
+        enclosure=tuple(sorted(mcon.enclosure_above)) if len(mcon.enclosure_above) == 2 else (0.0, 0.0))
 
 
 def gap(a: Rect, b: Rect) -> float:
@@ -119,7 +78,7 @@ def _tracks(offset: float, pitch: float, limit: float) -> list[float]:
     return [round(offset + k * pitch, 6) for k in range(count) if offset + k * pitch < limit - EPS]
 
 
-def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tuple[Rect, Rect, Rect]]:
+def pad_candidates(shapes: Macro, pin: str, rules: AccessRules) -> list[tuple[Rect, Rect, Rect]]:
     """Every (mcon cut, met1 pad) for a pin, best first: the cut inside the pin's li1 and as near a vertical
     track as the pin allows, the pad centred on a met1 track and reaching across the met1 of the via the
     router drops on the grid point (a pad narrower than that via on one side made qrouter shift the via off
@@ -171,7 +130,7 @@ def pad_candidates(shapes: MacroShapes, pin: str, rules: AccessRules) -> list[tu
     return [tuple(tuple(round(v, 4) for v in rect) for rect in c[3:]) for c in found]
 
 
-def macro_pads(shapes: MacroShapes, rules: AccessRules) -> tuple[dict[str, dict[str, Rect]], list[str]]:
+def macro_pads(shapes: Macro, rules: AccessRules) -> tuple[dict[str, dict[str, Rect]], list[str]]:
     """One pad per signal pin of a cell, the pads clear of each other: ({pin: {"mcon", "met1"}}, pins without).
 
     Pins with the fewest places go first, and a search with backtracking over the candidates keeps the
@@ -208,23 +167,10 @@ def pin_access_pads(macros: dict[str, str], tech_lef: str) -> tuple[dict[str, di
     rules = rules_from_tech(tech_lef)
     pads: dict[str, dict[str, dict[str, Rect]]] = {}
     missing: dict[str, list[str]] = {}
-    for cell, macro in macros.items():
-        found, lost = macro_pads(macro_shapes(macro), rules)
+    for cell, block in macros.items():
+        found, lost = macro_pads(macro(block), rules)
         if found:
             pads[cell] = found
         if lost:
             missing[cell] = lost
     return pads, missing
-
-
-def add_pads_to_macro(macro: str, pins: dict[str, dict[str, Rect]]) -> str:
-    """The MACRO with each padded pin's met1 pad added to its first PORT (the routing view)."""
-    for pin, shapes in pins.items():
-        x1, y1, x2, y2 = shapes["met1"]
-        pattern = re.compile(rf"(^\s*PIN\s+{re.escape(pin)}\b.*?^\s*PORT\s*\n)", re.M | re.S)
-        macro, count = pattern.subn(
-            lambda m: m.group(1) + f"      LAYER met1 ;\n        RECT {x1:.6f} {y1:.6f} {x2:.6f} {y2:.6f} ;\n",
-            macro, count=1)
-        if count != 1:
-            raise ValueError(f"pin {pin}: no PORT to add the access pad to")
-    return macro

@@ -1,4 +1,4 @@
-"""Running the ordered steps of ``accel build``: selection, caching, metrics and sign-off."""
+"""``accel build``: the ordered steps for the config's PDK, run with caching; metrics, sign-off, report."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import AccelConfig
+from ..paths import build_root
 from ..rtl import TOPS, write_atomic
+from .engine.step import STAMP, FlowContext, Step, tool_version
 from .pdk import get_pdk
+from .qflow.repairs import OPERATIONS
 from .report import write_report
-from .step import STAMP, FlowContext, Step, tool_version
 from .steps import FLOW, STEP_NAMES, flow_for
 
 #: Sign-off checks: name -> (metric or metrics, description). A check fails when the metric is "bad".
@@ -35,8 +37,6 @@ class BuildResult:
 
 def flow_root(config: AccelConfig, outdir: Path | None = None) -> Path:
     """``build/<name>``: one directory per config name, so a changed key reruns only what it affects."""
-    from ..sim.runner import build_root
-
     return Path(outdir).resolve() if outdir else build_root() / config.name
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import AccelConfig, ConfigError
+from .address import AddressMap
 from .isa import INSTRUCTION_BITS
 
 
@@ -43,8 +44,6 @@ class Geometry:
 
     @classmethod
     def from_config(cls, config: AccelConfig) -> "Geometry":
-        from ..hw.hbm.address import AddressMap   # pure Python
-
         a, hbm, net = config.array, config.hbm, config.network
         geometry = cls(
             rows=a.rows, cols=a.cols, input_width=a.input_width, acc_width=a.acc_width,

@@ -17,19 +17,27 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..config import AccelConfig
-from ..tools import require
-from .pdk import Pdk
+from ...config import AccelConfig
+from ...tools import require
+from ..pdk import Pdk
+from .operation import Operation
 
-FLOWS_DIR = Path(__file__).resolve().parents[3] / "flows"
+#: The tool scripts the steps fill in (package data: accel/flow/templates).
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 STAMP = "step.json"
-#: Bumped when the engine's on-disk layout changes, so old caches are not trusted.
-ENGINE_VERSION = "1"
+#: Bumped when the engine's on-disk layout or key changes, so old caches are not trusted.
+#: 2: keys from declared config keys, PDK fields and operations.
+ENGINE_VERSION = "2"
+
+
+def _jsonable(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
 
 
 class StepError(RuntimeError):
@@ -69,7 +77,7 @@ def file_digest(path: Path) -> str:
 
 
 def template(relative: str) -> Path:
-    path = FLOWS_DIR / relative
+    path = TEMPLATES_DIR / relative
     if not path.is_file():
         raise FileNotFoundError(f"flow template {path} is missing")
     return path
@@ -110,29 +118,40 @@ def tool_version(tool: str) -> str:
 
 def run_tool(args: list[str], log: Path, cwd: Path, timeout: float, env: dict[str, str] | None = None,
              step: str = "") -> str:
-    """Run one tool (argument list, no shell) in its own process group; append its output to ``log``.
+    """Run one tool (argument list, no shell) under a supervisor in its own process group; append its
+    output to ``log``.
 
-    On timeout the whole group is killed: graywolf, qrouter and magic are wrapper scripts whose real
-    binaries would otherwise outlive us.
-    """
+    On timeout, on an error of ours or Ctrl-C, the whole group is killed; if accel itself is killed, the
+    supervisor (accel.flow.engine.supervise) kills it: graywolf, qrouter and magic are wrapper scripts
+    whose real binaries would otherwise outlive us."""
+    supervised = [sys.executable, "-m", "accel.flow.engine.supervise", str(os.getpid()), "--", *args]
     with open(log, "a") as handle:
         handle.write(f"\n$ {' '.join(args)}\n")
         handle.flush()
-        proc = subprocess.Popen(args, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
+        proc = subprocess.Popen(supervised, cwd=cwd, stdout=handle, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
+                                start_new_session=True)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _kill_group(proc)
             raise StepError(step, f"{Path(args[0]).name} timed out after {timeout:.0f} s", log) from None
         except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            _kill_group(proc)
             raise
+    if code == 127 and "cannot start" in log.read_text(errors="replace")[-500:]:
+        raise StepError(step, f"cannot start {Path(args[0]).name}", log)
     if code != 0:
         raise StepError(step, f"{Path(args[0]).name} exited with {code}: {key_lines(log)}", log)
     return log.read_text(errors="replace")
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
 
 
 def key_lines(log: Path, limit: int = 2) -> str:
@@ -143,23 +162,59 @@ def key_lines(log: Path, limit: int = 2) -> str:
     return " | ".join(hits[-limit:]) if hits else "(no error line in the log)"
 
 
+def config_value(config: AccelConfig, key: str) -> Any:
+    """The value at a dotted config key (a section gives its whole content), resolved: a key with a
+    derived default (``flow.utilization``) gives the value in force."""
+    if key == "flow.utilization":
+        return config.flow.density
+    value: Any = config
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
 class Step:
-    """One tool action. Subclasses set ``name``, ``tools``, and implement ``inputs``/``execute``."""
+    """One tool action. Subclasses declare what they read and implement ``execute``.
+
+    Declarations (the cache key and docs/flow.md's tables are derived from them):
+    ``config_keys``: dotted config keys that shape the result; ``pdk_fields``: fields of the PDK descriptor
+    that do; ``consumes``: files read, ``"<step>:<path>"`` for another step's output or ``"pdk:<attr>"`` for
+    a PDK file (``{top}`` is the top module); ``operations``: the named layout operations it runs."""
 
     name: ClassVar[str] = ""
     tools: ClassVar[tuple[str, ...]] = ()
-    #: Template files (relative to flows/) whose text is part of the recipe.
+    #: Template files (relative to accel/flow/templates) whose text is part of the recipe.
     templates: ClassVar[tuple[str, ...]] = ()
+    config_keys: ClassVar[tuple[str, ...]] = ()
+    pdk_fields: ClassVar[tuple[str, ...]] = ()
+    consumes: ClassVar[tuple[str, ...]] = ()
+    operations: ClassVar[tuple[Operation, ...]] = ()
     #: Bump when the step's Python changes what it produces.
     version: ClassVar[str] = "1"
     description: ClassVar[str] = ""
 
-    def inputs(self, ctx: FlowContext) -> list[Path]:
-        """Files this step reads (their content is part of the cache key)."""
+    def extra_inputs(self, ctx: FlowContext) -> list[Path]:
+        """Files read beyond ``consumes`` (sources: the hardware description)."""
         return []
 
+    def input(self, ctx: FlowContext, spec: str) -> Path:
+        """The file a ``consumes`` entry names."""
+        where, _, relative = spec.partition(":")
+        relative = relative.format(top=ctx.top)
+        return ctx.pdk.path(relative) if where == "pdk" else ctx.output(where, relative)
+
+    def inputs(self, ctx: FlowContext) -> list[Path]:
+        """Files this step reads (their content is part of the cache key)."""
+        return [self.input(ctx, spec) for spec in self.consumes] + self.extra_inputs(ctx)
+
     def config_slice(self, ctx: FlowContext) -> dict[str, Any]:
-        return {}
+        return {"config": {key: config_value(ctx.config, key) for key in self.config_keys},
+                "pdk": {name: _jsonable(getattr(ctx.pdk, name)) for name in self.pdk_fields},
+                "operations": {op.name: op.key(ctx.config, ctx.pdk) for op in self.operations}}
+
+    def runs(self, ctx: FlowContext, name: str) -> bool:
+        """Whether operation ``name`` of this step runs in this build."""
+        return next(op for op in self.operations if op.name == name).runs(ctx.config, ctx.pdk)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict[str, Any]:
         """Do the work inside ``work``; return metrics. Raise StepError on failure."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import AccelConfig
 from ..rtl import generate, write_atomic
-from .step import render_template
+from .engine.step import render_template
 
 
 def export_orfs(config: AccelConfig, outdir: Path, platform: str = "sky130hd") -> list[Path]:

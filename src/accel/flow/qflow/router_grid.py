@@ -24,26 +24,8 @@ import math
 import re
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Tracks:
-    axis: str           # "X": vertical tracks at x = start + k * step; "Y": horizontal ones
-    start: int          # DEF units
-    count: int
-    step: int
-    layer: str
-
-
-def def_tracks(def_text: str) -> list[Tracks]:
-    return [Tracks(axis, int(float(start)), int(count), int(float(step)), layer) for axis, start, count, step, layer
-            in re.findall(r"^TRACKS\s+([XY])\s+(-?[\d.]+)\s+DO\s+(\d+)\s+STEP\s+([\d.]+)\s+LAYER\s+(\S+)\s*;",
-                          def_text, re.M)]
-
-
-def def_die(def_text: str) -> tuple[int, int, int, int] | None:
-    """The DEF's DIEAREA corners (x1, y1, x2, y2) in DEF units, if it has one."""
-    die = re.search(r"DIEAREA\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)\s*\(\s*(-?\d+)\s+(-?\d+)\s*\)", def_text)
-    return tuple(int(v) for v in die.groups()) if die else None
+from ..layout.lefdef import (DefPin, def_die, def_tracks, edit_pin_rects, edit_stripe_widths, edit_via_rects,
+                             lef_vias, routing_layers, vertical_stripes)
 
 
 def off_pitch_obstructions(def_text: str, units: float, layers: list[str]) -> list[str]:
@@ -121,57 +103,25 @@ def trim_stripes(def_text: str, units: float, layers: dict[str, LayerClearance])
         t = own[0] if own else finest
         return [t.start + k * t.step for k in range(t.count)]
 
-    special = re.search(r"^SPECIALNETS\b.*?^END SPECIALNETS", def_text, re.M | re.S)
-    if not special:
-        return def_text, 0
-    stripe = re.compile(r"((?:NEW|ROUTED|FIXED)\s+(\w+)\s+)(\d+)(\s+\(\s*(-?\d+)\s+-?\d+\s*\)\s+\(\s*\*\s+-?\d+\s*\))")
-    via_at = re.compile(r"\(\s*(-?\d+)\s+-?\d+\s*\)\s+\(\s*\*\s+\*\s*\)\s+(\S+)")
-    centres = sorted({int(m.group(5)) for m in stripe.finditer(special.group(0)) if m.group(2) in layers})
-    changed = 0
+    stripes, dropped = vertical_stripes(def_text)
+    centres = sorted({x for layer, _, x in stripes if layer in layers})
 
-    def narrow_stripe(m: re.Match) -> str:
-        nonlocal changed
-        layer, width, x = m.group(2), int(m.group(3)), int(m.group(5))
+    def narrow_stripe(layer: str, width: int, x: int) -> int | None:
         if layer not in layers:
-            return m.group(0)
-        half = _trimmed_half(x, width // 2, positions(layer), layers[layer], units)
-        if 2 * half >= width:
-            return m.group(0)
-        changed += 1
-        return f"{m.group(1)}{2 * half}{m.group(4)}"
+            return None
+        return 2 * _trimmed_half(x, width // 2, positions(layer), layers[layer], units)
 
-    body = stripe.sub(narrow_stripe, special.group(0))
-    text = def_text[:special.start()] + body + def_text[special.end():]
+    text, changed = edit_stripe_widths(def_text, narrow_stripe)
     # Vias placed on the stripes: narrow each of their rectangles as the tightest stripe needs.
-    on_stripes = {name for x, name in via_at.findall(special.group(0)) if int(x) in centres}
-    vias = re.search(r"^VIAS\b.*?^END VIAS", text, re.M | re.S)
-    if not vias or not on_stripes:
-        return text, changed
-    rect = re.compile(r"(\+\s*RECT\s+(\w+)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\)\s+\(\s*)(-?\d+)(\s+-?\d+\s*\))")
+    on_stripes = {name for x, name in dropped if x in centres}
 
-    def narrow_via(block: re.Match) -> str:
-        if block.group(1) not in on_stripes:
-            return block.group(0)
+    def narrow_via(layer: str, half: int) -> int | None:
+        if layer not in layers:
+            return None
+        return min(_trimmed_half(c, half, positions(layer), layers[layer], units) for c in centres)
 
-        def one(m: re.Match) -> str:
-            nonlocal changed
-            layer, x1, x2 = m.group(2), int(m.group(3)), int(m.group(5))
-            if layer not in layers or x1 != -x2:
-                return m.group(0)
-            half = min(_trimmed_half(c, x2, positions(layer), layers[layer], units) for c in centres)
-            if half >= x2:
-                return m.group(0)
-            changed += 1
-            return f"{m.group(1)}{-half}{m.group(4)}{half}{m.group(6)}"
-
-        return rect.sub(one, block.group(0))
-
-    new_vias = re.sub(r"^- (\S+)\s*\n.*?;", narrow_via, vias.group(0), flags=re.M | re.S)
-    return text[:vias.start()] + new_vias + text[vias.end():], changed
-
-
-PIN = re.compile(r"^(- \S+ \+ NET \S+[^;]*?\+ LAYER (\w+) )\( (-?\d+) (-?\d+) \) \( (-?\d+) (-?\d+) \)"
-                 r"([^;]*?\+ PLACED \( (-?\d+) (-?\d+) \))", re.M)
+    text, vias = edit_via_rects(text, on_stripes, narrow_via)
+    return text, changed + vias
 
 
 def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[str, int]:
@@ -182,23 +132,19 @@ def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[st
     0.215 um from the next pin's route where Met3 2 asks 0.3. The pin grows towards the inside by one grid
     pitch plus the via's half-size, and to the via's half-size across. Returns the new DEF and how many
     pins changed."""
-    pins_section = re.search(r"^PINS\b.*?^END PINS", def_text, re.M | re.S)
     die = def_die(def_text)
     tracks = def_tracks(def_text)
-    if not pins_section or not die or not tracks:
+    if not die or not tracks:
         return def_text, 0
     dx1, dy1, dx2, dy2 = die
     pitch_x = min((t.step for t in tracks if t.axis == "X"), default=0)
     pitch_y = min((t.step for t in tracks if t.axis == "Y"), default=0)
-    grown = 0
 
-    def grow(m: re.Match) -> str:
-        nonlocal grown
-        layer = m.group(2)
-        if layer not in halves:
-            return m.group(0)
-        x1, y1, x2, y2, px, py = (int(v) for v in m.group(3, 4, 5, 6, 8, 9))
-        half = math.ceil(halves[layer] * units)
+    def grow(pin: DefPin) -> tuple[int, int, int, int] | None:
+        if pin.layer not in halves:
+            return None
+        (x1, y1, x2, y2), px, py = pin.rect, pin.x, pin.y
+        half = math.ceil(halves[pin.layer] * units)
         nx1, ny1, nx2, ny2 = min(x1, -half), min(y1, -half), max(x2, half), max(y2, half)
         side = min((px - dx1, "left"), (dx2 - px, "right"), (py - dy1, "bottom"), (dy2 - py, "top"))[1]
         if side == "left":
@@ -209,13 +155,9 @@ def size_pins(def_text: str, units: float, halves: dict[str, float]) -> tuple[st
             ny2 = max(ny2, pitch_y + half)
         else:
             ny1 = min(ny1, -pitch_y - half)
-        if (nx1, ny1, nx2, ny2) == (x1, y1, x2, y2):
-            return m.group(0)
-        grown += 1
-        return f"{m.group(1)}( {nx1} {ny1} ) ( {nx2} {ny2} ){m.group(7)}"
+        return nx1, ny1, nx2, ny2
 
-    body = PIN.sub(grow, pins_section.group(0))
-    return def_text[:pins_section.start()] + body + def_text[pins_section.end():], grown
+    return edit_pin_rects(def_text, grow)
 
 
 OBSTRUCTION = re.compile(r"^obstruction\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+(\S+)\s*$", re.M)
@@ -255,3 +197,24 @@ def loosen_fence(script: str, keep: dict[str, float]) -> tuple[str, int]:
 
     head, marker, tail = script.partition("\nread_def")
     return OBSTRUCTION.sub(loosen, head) + marker + tail, moved
+
+
+def via_pad_halves(tech_lef: str, metals: tuple[str, ...]) -> dict[str, float]:
+    """Layer -> the largest half-extent (um, either axis) of the rectangles on it of the VIAs between
+    ``metals``: how far a via pad can reach from its grid point, whichever way the router turns the via."""
+    routing = {layer.name for layer in routing_layers(tech_lef)}
+    halves: dict[str, float] = {}
+    for shapes in lef_vias(tech_lef).values():
+        if any(layer in routing and layer not in metals for layer in shapes):
+            continue                         # a via to a layer the router does not use
+        for layer, rects in shapes.items():
+            for rect in rects:
+                halves[layer] = max(halves.get(layer, 0.0), max(abs(v) for v in rect))
+    return halves
+
+
+def stripe_clearances(tech_lef: str, metals: tuple[str, ...]) -> dict[str, LayerClearance]:
+    """What each routing layer of ``metals`` needs beside a power stripe (:func:`trim_stripes`)."""
+    pads = via_pad_halves(tech_lef, metals)
+    return {layer.name: LayerClearance(layer.spacing, layer.width / 2, pads.get(layer.name, layer.width / 2))
+            for layer in routing_layers(tech_lef) if layer.name in metals}

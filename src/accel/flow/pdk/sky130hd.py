@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ..layout import lefdef
+from ..layout.lefdef import (LEF_HEADER, LefLayer, lef_layer_as, lef_site, lef_without_vias, macro_add_port_rect,
+                             macro_texts, macro_without_layer, macro_without_pins)
 from .characterize import CELLS, PHYSICAL_CELLS, TIE_CELLS, CharacterizeError, Sky130Package
-from .pin_access import add_pads_to_macro, pin_access_pads
-
-if TYPE_CHECKING:
-    from .qrouter_grid import LayerClearance
+from .pin_access import pin_access_pads
 
 TECH = "sky130hd"
 TECH_LEF = "sky130_fd_sc_hd__nom.tlef"
@@ -29,87 +27,16 @@ PADS_FILE = "pin_access_pads.json"
 ROUTING_LAYERS = ("met1", "met2", "met3", "met4")
 
 
-@dataclass(frozen=True)
-class RoutingLayer:
-    name: str
-    direction: str          # "horizontal" / "vertical"
-    pitch: float            # um
-    width: float            # um
-    spacing: float          # um, the minimum (first SPACINGTABLE entry or SPACING)
-    rpersq: float           # ohm / square
-    cpersq: float           # pF / um^2
-
-    @property
-    def graywolf_cap(self) -> float:
-        """fF / um^2, as graywolf's RULES want it."""
-        return self.cpersq * 1000
-
-
-def lef_layers(tech_lef: str) -> list[tuple[str, str]]:
-    """``(name, body)`` of every LAYER block of a technology LEF, in order."""
-    return [match.groups() for match in re.finditer(r"^LAYER\s+(\S+)\s*\n(.*?)^END\s+\1", tech_lef, re.M | re.S)]
-
-
-def table_spacing(body: str) -> float | None:
-    """A layer's minimum spacing from its SPACINGTABLE (the entry for width 0), if it has one."""
-    found = re.search(r"SPACINGTABLE.*?WIDTH\s+0\s+([\d.]+)", body, re.S)
-    return float(found.group(1)) if found else None
-
-
-def lef_number(body: str, pattern: str, layer: str) -> float:
-    """The number ``pattern`` captures in a LAYER block; commented-out rules are not rules."""
-    found = re.search(pattern, re.sub(r"#.*", "", body))
-    if not found:
-        raise CharacterizeError(f"technology LEF layer {layer}: no {pattern.split()[0]}")
-    return float(found.group(1))
-
-
-def min_spacing(body: str, layer: str) -> float:
-    """A layer's minimum spacing: its SPACINGTABLE's entry for width 0, else its SPACING."""
-    spacing = table_spacing(re.sub(r"#.*", "", body))
-    return spacing if spacing is not None else lef_number(body, r"(?m)^\s*SPACING\s+([\d.]+)", layer)
-
-
-def routing_layers(tech_lef: str) -> list[RoutingLayer]:
-    """The ROUTING layers of a technology LEF, in order."""
-    layers = []
-    for name, body in lef_layers(tech_lef):
-        if not re.search(r"TYPE\s+ROUTING", body):
-            continue
-
-        def number(pattern: str) -> float:
-            return lef_number(body, pattern, name)
-
-        layers.append(RoutingLayer(
-            name=name, direction=re.search(r"DIRECTION\s+(\w+)", body).group(1).lower(),
-            pitch=number(r"PITCH\s+([\d.]+)"), width=number(r"WIDTH\s+([\d.]+)\s*;"),
-            spacing=min_spacing(body, name), rpersq=number(r"RESISTANCE\s+RPERSQ\s+([\d.eE+-]+)"),
-            cpersq=number(r"CAPACITANCE\s+CPERSQDIST\s+([\d.eE+-]+)")))
+def routing_layers(tech_lef: str) -> list[LefLayer]:
+    """The ROUTING layers of the technology LEF, each with every value graywolf and qrouter need."""
+    layers = lefdef.routing_layers(tech_lef)
+    for layer in layers:
+        for what, keyword in (("direction", "DIRECTION"), ("pitch", "PITCH"), ("width", "WIDTH"),
+                              ("spacing", "SPACING"), ("rpersq", "RESISTANCE RPERSQ"),
+                              ("cpersq", "CAPACITANCE CPERSQDIST")):
+            if getattr(layer, what) in (None, ""):
+                raise CharacterizeError(f"technology LEF layer {layer.name}: no {keyword}")
     return layers
-
-
-def via_pad_halves(tech_lef: str, metals: tuple[str, ...] = ROUTING_LAYERS) -> dict[str, float]:
-    """Layer -> the largest half-extent (um, either axis) of the rectangles on it of the VIAs between
-    ``metals``: how far a via pad can reach from its grid point, whichever way the router turns the via."""
-    routing = {layer.name for layer in routing_layers(tech_lef)}
-    halves: dict[str, float] = {}
-    for body in re.findall(r"^VIA\s+\S+.*?\n(.*?)^END\s", tech_lef, re.M | re.S):
-        shapes = re.findall(r"LAYER\s+(\S+)\s*;\s*((?:RECT[^;]*;\s*)+)", body)
-        if any(layer in routing and layer not in metals for layer, _ in shapes):
-            continue                         # a via to a layer the router does not use
-        for layer, rects in shapes:
-            for rect in re.findall(r"RECT\s+([^;]*);", rects):
-                halves[layer] = max(halves.get(layer, 0.0), max(abs(float(v)) for v in rect.split()))
-    return halves
-
-
-def stripe_clearances(tech_lef: str) -> dict[str, "LayerClearance"]:
-    """What each routing layer needs beside a power stripe (accel.flow.qrouter_grid.trim_stripes)."""
-    from .qrouter_grid import LayerClearance
-
-    pads = via_pad_halves(tech_lef)
-    return {layer.name: LayerClearance(layer.spacing, layer.width / 2, pads.get(layer.name, layer.width / 2))
-            for layer in routing_layers(tech_lef) if layer.name in ROUTING_LAYERS}
 
 
 def cell_names() -> list[str]:
@@ -120,12 +47,10 @@ def cell_macros(pdk: Sky130Package, cells: list[str]) -> dict[str, str]:
     """cell -> its LEF MACRO block (the per-cell files each carry a header)."""
     macros = {}
     for cell in cells:
-        text = pdk.cell_file(cell, ".lef").read_text()
-        full = re.escape(f"sky130_fd_sc_hd__{cell}")
-        match = re.search(rf"^MACRO\s+{full}\b.*?^END\s+{full}\b", text, re.M | re.S)
-        if not match:
+        found = macro_texts(pdk.cell_file(cell, ".lef").read_text()).get(f"sky130_fd_sc_hd__{cell}")
+        if found is None:
             raise CharacterizeError(f"{pdk.cell_file(cell, '.lef')}: no MACRO for {cell}")
-        macros[cell] = match.group(0)
+        macros[cell] = found
     return macros
 
 
@@ -137,17 +62,11 @@ def merged_cell_lef(macros: dict[str, str], pads: dict[str, dict]) -> str:
     on nwell/pwell and connect through the wells and the tap cells, not through routing (qflow would also
     take the first GROUND pin it meets, VNB, for the ground net)."""
     blocks = []
-    for cell, macro in macros.items():
-        macro = without_li1(add_pads_to_macro(macro, pads.get(cell, {})))
-        blocks.append(re.sub(r"^  PIN (VPB|VNB)\b.*?^  END \1\n", "", macro, flags=re.M | re.S))
-    return ('VERSION 5.7 ;\nNAMESCASESENSITIVE ON ;\nBUSBITCHARS "[]" ;\nDIVIDERCHAR "/" ;\n\n'
-            + "\n\n".join(blocks) + "\n\nEND LIBRARY\n")
-
-
-def without_li1(macro: str) -> str:
-    """The MACRO without its li1 shapes, and without the pin ports that held only li1."""
-    macro = re.sub(r"^\s*LAYER li1 ;\n(?:\s*(?:RECT|POLYGON)[^;]*;\n)*", "", macro, flags=re.M)
-    return re.sub(r"^\s*PORT\n\s*END\n", "", macro, flags=re.M)
+    for cell, block in macros.items():
+        for pin, shapes in pads.get(cell, {}).items():
+            block = macro_add_port_rect(block, pin, "met1", shapes["met1"])
+        blocks.append(macro_without_pins(macro_without_layer(block, "li1"), ("VPB", "VNB")))
+    return LEF_HEADER + "\n\n".join(blocks) + "\n\nEND LIBRARY\n"
 
 
 def routing_tech_lef(tech_lef: str) -> str:
@@ -156,10 +75,9 @@ def routing_tech_lef(tech_lef: str) -> str:
     qrouter 1.4 places every via it lands on a pin without regard to the vias of other nets on the next
     track: with li1 pins, a routed PE had 300 met1 spacing errors between a pin's li1-met1 via and another
     net's met1-met2 via one track away (0.095 um for 0.14), plus li1 wires jogging into neighbouring
-    pins. With the pins' met1 pads in the routing view (accel.flow.pin_access) and li1 left to the cells,
-    both kinds are the router's own spacing problem, which it solves."""
-    text = re.sub(r"^(LAYER li1\s*\n\s*TYPE )ROUTING", r"\1MASTERSLICE", tech_lef, flags=re.M)
-    return re.sub(r"^(VIA|VIARULE) (L1M1\S*)\b.*?^END \2\s*\n", "", text, flags=re.M | re.S)
+    pins. With the pins' met1 pads in the routing view (accel.flow.pdk.pin_access) and li1 left to the
+    cells, both kinds are the router's own spacing problem, which it solves."""
+    return lef_without_vias(lef_layer_as(tech_lef, "li1", "ROUTING", "MASTERSLICE"), "L1M1")
 
 
 def dont_use(liberty: str, cells: list[str]) -> str:
@@ -171,12 +89,12 @@ def dont_use(liberty: str, cells: list[str]) -> str:
     return liberty
 
 
-def graywolf_par(layers: list[RoutingLayer], site_width: float, row_height: float) -> str:
+def graywolf_par(layers: list[LefLayer], site_width: float, row_height: float) -> str:
     """graywolf's parameter file (distances in centimicrons)."""
     cu = lambda um: round(um * 100)      # noqa: E731  centimicrons
     lines = ["# sky130hd.par: graywolf parameters, written by accel from the sky130 technology LEF",
              "RULES", "    # resistance in ohm/sq, capacitance in fF/um^2"]
-    lines += [f"    layer {l.name} {l.rpersq:g} {l.graywolf_cap:.4f} {l.direction}" for l in layers]
+    lines += [f"    layer {l.name} {l.rpersq:g} {l.cpersq * 1000:.4f} {l.direction}" for l in layers]
     for lower, upper in zip(layers, layers[1:]):
         lines.append(f"    via {lower.name}{upper.name} {lower.name} {upper.name}")
     lines += [f"    width {l.name} {cu(l.width)}" for l in layers]
@@ -248,7 +166,7 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
     tech_lef = pdk.root / "sky130_fd_sc_hd" / "tech" / TECH_LEF
     tech_text = tech_lef.read_text()
     layers = [layer for layer in routing_layers(tech_text) if layer.name in ROUTING_LAYERS]
-    site = re.search(r"SITE\s+unithd\b.*?SIZE\s+([\d.]+)\s+BY\s+([\d.]+)", tech_text, re.S)
+    site = lef_site(tech_text, "unithd")
     if not site:
         raise CharacterizeError(f"{tech_lef}: no SITE unithd")
     cells = cell_names()
@@ -259,77 +177,66 @@ def write_qflow_tech(liberty: Path, outdir: Path, pdk: Sky130Package | None = No
     (outdir / PADS_FILE).write_text(json.dumps(pads, indent=1, sort_keys=True) + "\n")
     (outdir / f"{TECH}.spice").write_text("\n".join(pdk.cell_file(c, ".spice").read_text() for c in cells))
     (outdir / f"{TECH}.lib").write_text(dont_use(liberty.read_text(), sorted(missing)))
-    (outdir / f"{TECH}.par").write_text(graywolf_par(layers, float(site.group(1)), float(site.group(2))))
+    (outdir / f"{TECH}.par").write_text(graywolf_par(layers, *site))
     (outdir / f"{TECH}.sh").write_text(QFLOW_SH.format(
         lef=f"{TECH}.lef", tech_lef=f"{TECH}_tech.lef", spice=f"{TECH}.spice", liberty=f"{TECH}.lib",
         route_layers=len(layers)))
     return outdir
 
 
-#: GDS layer/datatype per routing layer: (drawing, pin, label), SkyWater's layer map.
-GDS_ROUTING = {"li1": (67, 20, 16, 5), "met1": (68, 20, 16, 5), "met2": (69, 20, 16, 5), "met3": (70, 20, 16, 5),
-               "met4": (71, 20, 16, 5), "met5": (72, 20, 16, 5)}
-GDS_CUTS = {"mcon": (67, 44), "via": (68, 44), "via2": (69, 44), "via3": (70, 44), "via4": (71, 44)}
+#: SkyWater's GDS layer map of the layers the flow draws: name -> (layer, drawing datatype); the one table
+#: of it (the stream-in's map file, the DRC deck, the connectivity check and the repairs read it).
+GDS_LAYERS = {
+    "li1": (67, 20), "mcon": (67, 44), "met1": (68, 20), "via": (68, 44), "met2": (69, 20),
+    "via2": (69, 44), "met3": (70, 20), "via3": (70, 44), "met4": (71, 20), "via4": (71, 44), "met5": (72, 20),
+}
+#: Cut layer -> (layer below, layer above), bottom up: the wiring stack.
+CUTS = {"mcon": ("li1", "met1"), "via": ("met1", "met2"), "via2": ("met2", "met3"), "via3": ("met3", "met4"),
+        "via4": ("met4", "met5")}
+#: Datatypes of a metal's pin shapes and labels.
+PIN_DATATYPE, LABEL_DATATYPE = 16, 5
 
 
 def klayout_layer_map() -> str:
     """KLayout's LEF/DEF layer map for sky130: DEF/LEF layer and purpose -> GDS layer/datatype."""
     rows = []
-    for name, (layer, drawing, pin, label) in GDS_ROUTING.items():
+    metals = [name for name in GDS_LAYERS if name not in CUTS]
+    for name in metals:
+        layer, drawing = GDS_LAYERS[name]
         rows.append(f"{name} NET,SPNET,VIA,FILL,LEFOBS,OBS,BLOCKAGE {layer} {drawing}")
-        rows.append(f"{name} PIN,LEFPIN {layer} {pin}")
-        rows.append(f"NAME {name}/PIN {layer} {label}")
-    rows += [f"{name} VIA,NET,SPNET,LEFOBS,OBS,PIN,LEFPIN {layer} {datatype}"
-             for name, (layer, datatype) in GDS_CUTS.items()]
+        rows.append(f"{name} PIN,LEFPIN {layer} {PIN_DATATYPE}")
+        rows.append(f"NAME {name}/PIN {layer} {LABEL_DATATYPE}")
+    rows += [f"{name} VIA,NET,SPNET,LEFOBS,OBS,PIN,LEFPIN {GDS_LAYERS[name][0]} {GDS_LAYERS[name][1]}" for name in CUTS]
     rows.append("DIEAREA ALL 235 4")
     return "\n".join(rows) + "\n"
 
 
-def def_to_gds(def_file: Path, tech_dir: Path, gds: Path, pdk: Sky130Package | None = None) -> dict[str, int]:
-    """The routed DEF as GDS with the real cell layouts (the cells' GDS replace their LEF abstracts) and
-    the repairs of :mod:`accel.flow.repairs` made: via pads that crowd another net turned, too-narrow gaps
-    within one net bridged, metal islands below the minimum area lengthened, notches filled; returns how
-    many of each."""
-    import klayout.db as kdb
+def stream_in(def_file: Path, tech_dir: Path, map_file: Path, pdk: Sky130Package | None = None):
+    """The routed DEF as a KLayout layout with the real cell layouts (the cells' GDS replace their LEF
+    abstracts) and the pin-access pads drawn into the cells; ``map_file`` is written (the layer map)."""
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
     pdk = pdk or Sky130Package.find()
-    layer_map = gds.with_suffix(".map")
-    layer_map.write_text(klayout_layer_map())
+    map_file.write_text(klayout_layer_map())
     options = kdb.LoadLayoutOptions()
     lefdef = options.lefdef_config
     lefdef.read_lef_with_def = False
     lefdef.lef_files = [str(tech_dir / f"{TECH}_tech.lef"), str(tech_dir / f"{TECH}.lef")]
     lefdef.macro_layout_files = [str(pdk.cell_file(name, ".gds")) for name in cell_names()]
     lefdef.macro_resolution_mode = 2          # always the GDS layout, never the LEF abstract
-    lefdef.map_file = str(layer_map)
+    lefdef.map_file = str(map_file)
     lefdef.produce_cell_outlines = False
     layout = kdb.Layout()
     layout.read(str(def_file), options)
     add_pads_to_layout(layout, json.loads((tech_dir / PADS_FILE).read_text()))
-    from .repairs import (REPAIRED_LAYERS, bridge_same_net_gaps, fill_notches, grow_to_min_area,
-                          turn_via_pads)
-
-    tech_lef = (tech_dir / f"{TECH}_tech.lef").read_text()
-    tech = dict(lef_layers(tech_lef))
-    spacing = {name: min_spacing(tech[name], name) for name in REPAIRED_LAYERS}
-    turned = turn_via_pads(layout, spacing)
-    bridges = bridge_same_net_gaps(layout, spacing)
-    layers = {layer.name: layer for layer in routing_layers(tech_lef)}
-    grown = grow_to_min_area(layout, {name: (lef_number(tech[name], r"AREA\s+([\d.]+)", name), spacing[name],
-                                             layers[name].direction == "horizontal") for name in REPAIRED_LAYERS})
-    fills = fill_notches(layout, spacing)
-    partial = gds.with_suffix(".partial.gds")
-    layout.write(str(partial))
-    partial.replace(gds)
-    return {"via_pads_turned": turned, "same_net_bridges": bridges, "min_area_growths": grown,
-            "notch_fills": fills}
+    return layout
 
 
 def add_pads_to_layout(layout, pads: dict[str, dict[str, dict[str, list[float]]]]) -> int:
     """Draw each pin-access pad (mcon + met1) into its cell's layout; returns the cells changed."""
-    import klayout.db as kdb
+    import klayout.db as kdb     # heavy optional module: only the sky130 flow needs it
 
-    layers = {"mcon": layout.layer(*GDS_CUTS["mcon"]), "met1": layout.layer(*GDS_ROUTING["met1"][:2])}
+    layers = {"mcon": layout.layer(*GDS_LAYERS["mcon"]), "met1": layout.layer(*GDS_LAYERS["met1"])}
     changed = 0
     for cell, pins in pads.items():
         target = layout.cell(f"sky130_fd_sc_hd__{cell}")
