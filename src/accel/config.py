@@ -241,13 +241,13 @@ class RepairsConfig(_Section):
     """Which named layout operations run (each fixes what graywolf/qrouter/qflow leave; docs/flow.md,
     "Layout operations"). All on by default; one that does not apply to the PDK does not run either way."""
 
-    well_taps: bool = Field(True, description="place: fill cells turned into well taps (sky130hd)")
-    stripe_trim: bool = Field(True, description="place: power stripes and their vias narrowed for via pads beside them")
-    pin_sizing: bool = Field(True, description="place: die pins grown to hold the router's via")
-    fence_loosening: bool = Field(True, description="place: qflow's fence around the die pulled back from the pins")
-    off_pitch_fences: bool = Field(True, description="place: obstructions on grid lines off a coarse layer's tracks")
-    pin_vias: bool = Field(True, description="gds (magic): missing vias onto pins the net passes over added")
+    well_taps: bool = Field(True, description="preroute: fill cells turned into well taps (sky130hd)")
+    stripe_trim: bool = Field(True, description="preroute: power stripes and their vias narrowed for via pads beside them")
+    pin_sizing: bool = Field(True, description="preroute: die pins grown to hold the router's via")
+    fence_loosening: bool = Field(True, description="preroute: qflow's fence around the die pulled back from the pins")
+    off_pitch_fences: bool = Field(True, description="preroute: obstructions on grid lines off a coarse layer's tracks")
     via_moves: bool = Field(True, description="gds (magic): vias crowding another net moved along their own wire")
+    pin_vias: bool = Field(True, description="gds (magic): missing vias onto pins the net passes over added")
     min_area_pads: bool = Field(True, description="gds (magic): via pads below the minimum area grown")
     via_pad_turns: bool = Field(True, description="gds (KLayout): via pads crowding a neighbour turned 90 degrees")
     same_net_bridges: bool = Field(True, description="gds (KLayout): gaps narrower than the spacing within one net filled")

@@ -26,7 +26,7 @@ from .hw.systolic import SystolicArray
 
 
 #: Verilator configuration waiving the lint rules Amaranth's generated Verilog trips (see the file).
-LINT_WAIVERS = Path(__file__).resolve().parents[2] / "flows" / "verilator" / "amaranth.vlt"
+LINT_WAIVERS = Path(__file__).resolve().parent / "amaranth.vlt"
 
 
 def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:

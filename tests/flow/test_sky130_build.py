@@ -31,7 +31,7 @@ def check_sky130_build(root: Path, top: str, result) -> None:
     assert metrics["connectivity__pins"] > 1000
     # the well taps the place step inserted are in the routed layout (qflow's router once dropped them)
     routed = (root / "route" / "layout" / f"{top}.def").read_text()
-    assert metrics["place__taps"] > 0 and routed.count(" sky130_fd_sc_hd__tapvpwrvgnd_1 ") == metrics["place__taps"]
+    assert metrics["repair__well_taps__count"] > 0 and routed.count(" sky130_fd_sc_hd__tapvpwrvgnd_1 ") == metrics["repair__well_taps__count"]
     # the GDS holds the cells' layouts: diffusion and poly, not LEF outlines
     layout = kdb.Layout()
     layout.read(str(root / "gds" / f"{top}.gds"))

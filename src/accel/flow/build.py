@@ -10,11 +10,11 @@ from typing import Callable
 from ..config import AccelConfig
 from ..paths import build_root
 from ..rtl import TOPS, write_atomic
-from .engine.step import STAMP, FlowContext, Step, tool_version
+from .engine.step import STAMP, FlowContext, Step, select, tool_version
 from .pdk import get_pdk
-from .qflow.repairs import OPERATIONS
 from .report import write_report
-from .steps import FLOW, STEP_NAMES, flow_for
+from .qflow.repairs import OPERATIONS
+from .steps import ALL_STEPS, FLOW, KLAYOUT_STEPS, flow_for
 
 #: Sign-off checks: name -> (metric or metrics, description). A check fails when the metric is "bad".
 CHECKS = {
@@ -42,17 +42,7 @@ def flow_root(config: AccelConfig, outdir: Path | None = None) -> Path:
 
 def select_steps(start: str | None = None, stop: str | None = None, only: tuple[str, ...] = (),
                  flow: list[Step] | None = None) -> list[Step]:
-    flow = FLOW if flow is None else flow
-    for name in (start, stop, *only):
-        if name is not None and name not in STEP_NAMES:
-            raise ValueError(f"unknown step {name!r} (steps: {', '.join(STEP_NAMES)})")
-    if only:
-        return [step for step in flow if step.name in only]
-    first = STEP_NAMES.index(start) if start else 0
-    last = STEP_NAMES.index(stop) if stop else len(flow) - 1
-    if first > last:
-        raise ValueError(f"--from {start} comes after --to {stop}")
-    return flow[first:last + 1]
+    return select(FLOW if flow is None else flow, start, stop, only)
 
 
 def make_context(config: AccelConfig, outdir: Path | None = None) -> FlowContext:
@@ -127,3 +117,25 @@ def signoff(metrics: dict, allow: tuple[str, ...]) -> tuple[list[str], list[str]
         if bad:
             (allowed if check in allow else failed).append(f"{check}: {what} = {value}")
     return failed, allowed
+
+
+def step_table() -> str:
+    """docs/flow.md's table of steps, from the steps' own declarations (tests/unit/test_docs.py keeps the
+    doc equal to it): what each reads, the config keys and PDK fields in its cache key, its operations."""
+    rows = ["| step | does | reads | config keys | PDK fields | operations |", "|---|---|---|---|---|---|"]
+    for step in ALL_STEPS:
+        reads = ", ".join(f"`{spec}`" for spec in step.consumes) or ("the hardware sources"
+                                                                    if step.name == "elaborate" else "")
+        pdk = "sky130hd: " if step.name in KLAYOUT_STEPS and KLAYOUT_STEPS[step.name] is step else ""
+        rows.append(f"| {step.name} | {pdk}{step.description} | {reads} | "
+                    f"{', '.join(f'`{key}`' for key in step.config_keys)} | "
+                    f"{', '.join(f'`{name}`' for name in step.pdk_fields)} | "
+                    f"{', '.join(f'`{op.name}`' for op in step.operations)} |")
+    return "\n".join(rows) + "\n"
+
+
+def operation_table() -> str:
+    """docs/flow.md's table of the named layout operations (qflow/repairs.py), in the order they run."""
+    rows = ["| operation (`flow.repairs.*`) | step | PDK | what it does |", "|---|---|---|---|"]
+    rows += [f"| `{op.name}` | {op.step} | {', '.join(op.pdks)} | {op.summary} |" for op in OPERATIONS]
+    return "\n".join(rows) + "\n"

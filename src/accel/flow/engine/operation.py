@@ -22,6 +22,8 @@ class Operation:
     version: str
     summary: str
     applies: Callable[[Pdk], bool] = lambda pdk: True
+    #: The shipped PDKs it applies to, for the docs (a unit test checks it against ``applies``).
+    pdks: tuple[str, ...] = ()
 
     @property
     def metric(self) -> str:

@@ -298,3 +298,19 @@ class Step:
         shutil.rmtree(final.with_name(f"{self.name}.failed"), ignore_errors=True)
         work.rename(final)
         return {**stamp, "cached": False}
+
+
+def select(steps: list[Step], start: str | None = None, stop: str | None = None,
+           only: tuple[str, ...] = ()) -> list[Step]:
+    """The steps ``--from start --to stop`` or ``--only`` name, in flow order."""
+    names = [step.name for step in steps]
+    for name in (start, stop, *only):
+        if name is not None and name not in names:
+            raise ValueError(f"unknown step {name!r} (steps: {', '.join(names)})")
+    if only:
+        return [step for step in steps if step.name in only]
+    first = names.index(start) if start else 0
+    last = names.index(stop) if stop else len(steps) - 1
+    if first > last:
+        raise ValueError(f"--from {start} comes after --to {stop}")
+    return steps[first:last + 1]

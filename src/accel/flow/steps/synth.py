@@ -1,6 +1,6 @@
 """synth: Yosys to the PDK's cells (techmap, dfflibmap, abc with the Liberty), then fanout buffering.
 
-Runs qflow's synthesize.sh, which writes and runs the Yosys script (our flows/qflow/synth.ys: synth
+Runs qflow's synthesize.sh, which writes and runs the Yosys script (our templates/qflow/synth.ys: synth
 -flatten and hidden hierarchical names; then qflow's dfflibmap -liberty, abc -liberty, rename -enumerate
 so net names are plain identifiers), post-processes the BLIF and
 iterates blifFanout until no gate drives more than the configured latency; then writes the gate-level
