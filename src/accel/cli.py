@@ -18,11 +18,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from .arch.geometry import Geometry
 from .config import ConfigError, bundled_configs, load_config
 from .errors import LintError, SimulationError
 from .flow import ORFS_PLATFORMS
 from .flow.engine.step import StepError
+from .flow.pdk.chain_check import inverter_chain_check
+from .flow.pdk.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
+from .flow.report import print_summary
 from .flow.steps import STEP_NAMES
+from .paths import build_root
 from .tools import ToolMissing
 from .tops import TOPS
 
@@ -114,7 +119,6 @@ def config_validate(config_files, overrides):
 def rtl(config_file, outdir, top, lint, overrides):
     """Generate Verilog and a manifest (top, ports, config hash) for CONFIG."""
     from . import rtl as rtl_mod           # amaranth: loaded by the commands that elaborate
-    from .paths import build_root
 
     cfg = load_config(config_file, overrides)
     outdir = outdir or build_root() / f"{cfg.name}-{cfg.config_hash()}" / "rtl"
@@ -171,7 +175,7 @@ def sim(config_file, shape, packets, error_rate, top, simulator, seed, waves, ov
 
 def sim_core_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --top core``: the compute core alone, fed by the bench (the array's own utilization)."""
-    from .sim import runner
+    from .sim import runner                # amaranth, cocotb: loaded by the commands that simulate
 
     with console.status(f"building {cfg.name} core for {simulator}..."):
         build = runner.build(cfg, "core", simulator, waves=waves)
@@ -189,9 +193,8 @@ def sim_core_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
 
 def sim_soc_gemm(cfg, shape, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --gemm``: compile the GEMM, run it on the SoC through its CSR port, check, report."""
-    from .sim import runner
-    from .sw.compiler import CompileError, check_driver_layout, plan_gemm
-    from .arch.geometry import Geometry
+    from .sim import runner                # amaranth, cocotb: loaded by the commands that simulate
+    from .sw.compiler import CompileError, check_driver_layout, plan_gemm     # numpy
 
     try:
         check_driver_layout(plan_gemm(Geometry.from_config(cfg), *shape))     # refuse before building
@@ -238,7 +241,7 @@ def figure_table(title: str) -> Table:
 
 def sim_network(cfg, packets: int, error_rate: float, simulator: str, seed: int, waves: bool) -> None:
     """``accel sim --network``: all-to-all traffic on a ring built from CONFIG, scoreboarded in the bench."""
-    from .sim import runner
+    from .sim import runner                # amaranth, cocotb: loaded by the commands that simulate
 
     with console.status(f"building a {cfg.network.nodes}-node ring of {cfg.name} for {simulator}..."):
         build = runner.build(cfg, "net_ring", simulator, waves=waves)
@@ -280,7 +283,6 @@ def split_names(ctx, param, values) -> tuple[str, ...]:
 @user_errors
 def build(config_file, outdir, start, stop, only, force, allow, overrides):
     from .flow.build import CHECKS, run_flow, select_steps    # amaranth (elaborate): loaded when building
-    from .flow.report import print_summary
 
     cfg = load_config(config_file, overrides)
     try:
@@ -354,7 +356,6 @@ def pdk():
 def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs, without):
     """Characterise the sky130_fd_sc_hd cells accel uses (tt, 1.8 V, 25 C) with lctime and ngspice,
     cell by cell (resumable), and merge them into one Liberty file. Takes hours; see docs/flow.md."""
-    from .flow.pdk.characterize import CELLS, CharacterizeError, Characterizer, default_liberty
 
     def cell_names(option: str, value: str | None) -> list[str]:
         names = [name.strip() for name in (value or "").split(",") if name.strip()]
@@ -390,8 +391,6 @@ def pdk_characterize_cmd(workdir, output, cells, force, no_merge, jobs, without)
 def pdk_check_cmd(liberty, workdir, stages, slew_ns, load_pf):
     """Time an inverter chain with OpenSTA from the Liberty and simulate it with ngspice; fail when they
     differ by more than 10 %."""
-    from .flow.pdk.chain_check import inverter_chain_check
-    from .flow.pdk.characterize import CharacterizeError, default_liberty
 
     liberty = liberty or default_liberty()
     if not liberty.exists():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth import Shape
 from amaranth.back import verilog
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 
 from .config import AccelConfig, ConfigError
 from .errors import LintError
@@ -21,6 +22,7 @@ from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
 from .hw.requant import Requantizer
 from .hw.soc import Accelerator, AcceleratorRing
+from .tools import require
 from .tops import TOPS
 from .hw.systolic import SystolicArray
 
@@ -84,8 +86,6 @@ def port_list(component: wiring.Component) -> list[dict]:
 
 def payload_fields(component: wiring.Component) -> dict:
     """Bit fields of every structured stream payload, by port: what a testbench needs to pack words."""
-    from amaranth.lib import data
-
     fields = {}
     for name, member in component.signature.members.items():
         if not member.is_signature or "payload" not in member.signature.members:
@@ -142,9 +142,6 @@ def generate(config: AccelConfig, outdir: Path, top: str = "core") -> RtlResult:
 
 def lint(result: RtlResult, log: Path | None = None) -> None:
     """``verilator --lint-only -Wall`` with only the documented Amaranth waivers."""
-    import subprocess
-
-    from .tools import require
 
     verilator = require("verilator")
     log = log or result.verilog.with_suffix(".lint.log")

@@ -59,7 +59,7 @@ class AddressMap:
 
     def slice(self, addr, name: str):
         """Hardware side: the field of an Amaranth address value (a zero-width field reads as 0)."""
-        from amaranth import Const
+        from amaranth import Const     # lazily: the compiler and the models use the map without Amaranth
 
         offset, bits = self.offsets()[name]
         return addr[offset:offset + bits] if bits else Const(0, 1)

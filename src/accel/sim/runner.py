@@ -19,9 +19,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cocotb_tools.runner import get_runner
+
 from ..config import AccelConfig
-from ..paths import build_root
 from ..errors import SimulationError
+from ..paths import build_root
 from ..rtl import LINT_WAIVERS, generate
 from ..tools import require
 
@@ -89,8 +91,6 @@ class SimBuild:
     def run(self, test_module: str, bench_dir: Path | None = None, testcase: str | None = None,
             env: dict[str, str] | None = None, seed: int | None = None) -> tuple[int, int]:
         """Run cocotb tests from ``bench_dir/test_module.py``; return (tests, failures), raise on failure."""
-        from cocotb_tools.runner import get_runner
-
         if bench_dir is not None and str(Path(bench_dir).resolve()) not in sys.path:
             # cocotb's runner hands the simulator our sys.path as PYTHONPATH.
             sys.path.insert(0, str(Path(bench_dir).resolve()))
@@ -150,8 +150,6 @@ def read_results(path: Path) -> tuple[int, int, str]:
 
 def build(config: AccelConfig, top: str = "core", simulator: str = "verilator", waves: bool = False) -> SimBuild:
     """Generate the Verilog and compile it, reusing an identical earlier build."""
-    from cocotb_tools.runner import get_runner
-
     waves = waves or os.environ.get("WAVES", "") not in ("", "0")
     suffix = "-waves" if waves else ""
     directory = build_root() / "sim" / f"{config.name}-{config.hardware_hash()}" / f"{top}-{simulator}{suffix}"
