@@ -16,7 +16,7 @@ from amaranth.lib import data, wiring
 from .config import AccelConfig, ConfigError
 from .errors import LintError
 from .hw.core import ComputeCore
-from .hw.ctrl.axil import EXAMPLE_REGISTERS, AxiLiteRegisters
+from .hw.ctrl.axil import EXAMPLE_REGISTERS, AxiLiteRegisters, RegisterMap
 from .hw.hbm.controller import HbmController, PseudoChannelController
 from .hw.net.node import NetworkNode, NetworkRing
 from .hw.pe import ProcessingElement
@@ -43,7 +43,7 @@ def build_component(config: AccelConfig, top: str = "core") -> wiring.Component:
         return Requantizer(a.cols, a.acc_width, a.input_width, lanes_per_cycle=config.resolved_requant_lanes(),
                            scale_bits_per_cycle=config.soc.requant_scale_bits)
     if top == "axil_example":
-        return AxiLiteRegisters(EXAMPLE_REGISTERS)
+        return AxiLiteRegisters(RegisterMap(EXAMPLE_REGISTERS))
     if top == "hbm":
         return HbmController(config.hbm)
     if top == "hbm_pc":

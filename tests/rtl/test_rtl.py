@@ -44,12 +44,12 @@ def test_axi_lite_register_bank_lints_clean(tmp_path):
 
 
 def test_register_map_is_checked():
-    from accel.hw.ctrl.axil import AxiLiteRegisters, Register
+    from accel.hw.ctrl.axil import Register, RegisterMap
 
     with pytest.raises(ValueError, match="unique"):
-        AxiLiteRegisters([Register("a", 0, "rw"), Register("b", 0, "ro")])
+        RegisterMap([Register("a", 0, "rw"), Register("b", 0, "ro")])
     with pytest.raises(ValueError, match="word-aligned"):
-        AxiLiteRegisters([Register("a", 2, "rw")])
+        RegisterMap([Register("a", 2, "rw")])
 
 
 @pytest.mark.parametrize("config, top, overrides", [

@@ -75,6 +75,22 @@ class Accumulator(wiring.Component):
 
 
 
+class ReadPortSignature(wiring.Signature):
+    """A synchronous memory read port as its user sees it: ``en`` and ``addr`` out, ``data`` in one
+    cycle later."""
+
+    def __init__(self, addr_width: int, data_width: int):
+        self.addr_width, self.data_width = addr_width, data_width
+        super().__init__({"en": Out(1), "addr": Out(addr_width), "data": In(data_width)})
+
+    def __eq__(self, other):
+        return isinstance(other, ReadPortSignature) and \
+            (other.addr_width, other.data_width) == (self.addr_width, self.data_width)
+
+    def __hash__(self):
+        return hash(("ReadPortSignature", self.addr_width, self.data_width))
+
+
 class RowReader(wiring.Component):
     """Streams ``count`` consecutive rows from a synchronous memory read port, starting at ``base``.
 
@@ -99,9 +115,7 @@ class RowReader(wiring.Component):
             "busy": Out(1),
             "left": Out(count_width),
             "issued": Out(1),
-            "rd_en": Out(1),
-            "rd_addr": Out(addr_width),
-            "rd_data": In(data_width),
+            "rd": Out(ReadPortSignature(addr_width, data_width)),
             "tag": In(max(1, tag_width)),
             "rows_tag": Out(max(1, tag_width)),
             "rows": Out(stream.Signature(data_width)),
@@ -111,15 +125,15 @@ class RowReader(wiring.Component):
         m = Module()
         pointer = Signal.like(self.base)
         left = self.left                    # rows not yet read from the memory
-        holding = Signal()                  # rd_data holds a row not yet taken
+        holding = Signal()                  # rd.data holds a row not yet taken
         advance = ~holding | self.rows.ready
         accepted = self.start & (left == 0) & (~holding if not self.overlap else 1)
         first_now = accepted & advance & (self.count != 0) if self.overlap else 0
         m.d.comb += [
             self.rows.valid.eq(holding),
-            self.rows.payload.eq(self.rd_data),
-            self.rd_en.eq(advance),
-            self.rd_addr.eq(Mux(first_now, self.base, pointer)),
+            self.rows.payload.eq(self.rd.data),
+            self.rd.en.eq(advance),
+            self.rd.addr.eq(Mux(first_now, self.base, pointer)),
             self.busy.eq(holding | (left != 0)),
             self.issued.eq(advance & ((left != 0) | first_now)),
         ]

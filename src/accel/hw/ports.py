@@ -15,3 +15,11 @@ def forward_ports(m, outer, inner) -> None:
             wiring.connect(m, wiring.flipped(ours), theirs)
         else:
             wiring.connect(m, theirs, wiring.flipped(ours))
+
+
+def forward_named(m, outer, inner, members: dict) -> None:
+    """Connect the plain ports ``members`` (name -> member, as in ``outer``'s signature) of component
+    ``outer`` to the same-named ports of its submodule ``inner`` (chip pins that are a block's pins)."""
+    for name, member in members.items():
+        ours, theirs = getattr(outer, name), getattr(inner, name)
+        m.d.comb += theirs.eq(ours) if member.flow == In else ours.eq(theirs)

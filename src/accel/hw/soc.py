@@ -19,17 +19,17 @@ from ..config import AccelConfig
 from ..arch.geometry import Geometry
 from ..arch.isa import Unit
 from .core import ComputeCore
-from .ctrl.axil import AxiLiteRegisters, Register, axi_lite_signature
+from .ctrl.axil import AxiLiteRegisters, Register, RegisterMap, axi_lite_signature
 from .ctrl.command import CommandProcessor
 from .ctrl.dma import LoadUnit, StoreUnit, channel_of
 from .ctrl.execute import ExecUnit
 from .ctrl.fetch import FetchUnit
 from .ctrl.netunit import NetUnit
-from .hbm.controller import HbmController
+from .hbm.controller import HbmController, controller_members
 from .net.link import LinkLane, count
 from .net.node import NetworkNode
 from .net.packet import NetFormat
-from .ports import forward_ports
+from .ports import forward_named, forward_ports
 
 CSR_ADDR_WIDTH = 8
 IRQ_DONE, IRQ_ERROR = 1, 2
@@ -90,19 +90,17 @@ def round_robin(m: Module, requests, last, name: str):
     return grant
 
 
-def hbm_pin_members(controller: HbmController) -> dict:
-    """The controller's DFI-side ports (everything but the request/response streams and counters)."""
-    return {name: member for name, member in controller.signature.members.items()
+def hbm_pin_members(config: AccelConfig) -> dict:
+    """The HBM controller's DFI-side ports (everything but the request/response streams and counters):
+    the chip's HBM pins, under the controller's own names (``pc0_dfi_cmd``, ...)."""
+    return {name: member for name, member in controller_members(config.hbm, HBM_ID_WIDTH).items()
             if not (name.endswith("_req") or name.endswith("_resp") or "_stat_" in name)}
 
 
 def chip_members(config: AccelConfig, with_node_id: bool = True) -> dict:
     fmt = NetFormat(config.network)
     members = {"axil": In(axi_lite_signature(CSR_ADDR_WIDTH)), "irq": Out(1)}
-    controller = HbmController(config.hbm, id_width=HBM_ID_WIDTH)   # only asked for its ports
-    for block in (controller, *controller.channels):
-        block._MustUse__silence = True
-    members.update(hbm_pin_members(controller))
+    members.update(hbm_pin_members(config))
     if config.network.nodes > 1:      # a single chip has no network interface
         for name in ("east", "west"):
             members[f"{name}_tx"] = Out(LinkLane(fmt))
@@ -113,6 +111,8 @@ def chip_members(config: AccelConfig, with_node_id: bool = True) -> dict:
 
 
 class Accelerator(wiring.Component):
+    """One chip: the SoC described in the module text, with the chip ports of :func:`chip_members`."""
+
     def __init__(self, config: AccelConfig):
         self.config = config
         self.geometry = Geometry.from_config(config)
@@ -123,7 +123,7 @@ class Accelerator(wiring.Component):
         config, g = self.config, self.geometry
         fmt = NetFormat(config.network)
 
-        m.submodules.csr = csr = AxiLiteRegisters(REGISTERS, CSR_ADDR_WIDTH)
+        m.submodules.csr = csr = AxiLiteRegisters(RegisterMap(REGISTERS, CSR_ADDR_WIDTH))
         m.submodules.commands = cp = CommandProcessor(g)
         m.submodules.fetch = fetch = FetchUnit(g)
         m.submodules.load = load = LoadUnit(g)
@@ -156,20 +156,13 @@ class Accelerator(wiring.Component):
         if g.network:
             units[Unit.NET] = nu
         for unit, block in units.items():
-            name = unit.name.lower()
-            wiring.connect(m, getattr(cp, f"{name}_instr"), block.instr)
-            m.d.comb += [getattr(cp, f"{name}_busy").eq(block.busy),
-                         getattr(cp, f"{name}_done").eq(block.done),
-                         getattr(cp, f"{name}_done_signal").eq(block.done_signal)]
-        m.d.comb += [cp.exec_done2.eq(ex.done2), cp.exec_done2_signal.eq(ex.done2_signal)]
+            wiring.connect(m, cp.unit_port(unit), block.ctl)
 
         # ---- scratchpad ports
         sp_write = sp.write_port()
-        readers = [(ex, "w_rd"), (ex, "a_rd"), (store, "sp_rd")] + ([(nu, "sp_rd")] if g.network else [])
-        for block, prefix in readers:
+        for reader in [ex.w_rd, ex.a_rd, store.sp_rd] + ([nu.sp_rd] if g.network else []):
             port = sp.read_port()
-            m.d.comb += [port.en.eq(getattr(block, f"{prefix}_en")), port.addr.eq(getattr(block, f"{prefix}_addr")),
-                         getattr(block, f"{prefix}_data").eq(port.data)]
+            m.d.comb += [port.en.eq(reader.en), port.addr.eq(reader.addr), reader.data.eq(port.data)]
         # Network arrivals first (they are rare, and a blocked link blocks other chips too).
         writers = ([nu.sp_write] if g.network else []) + [load.sp_write]
         m.d.comb += [sp_write.en.eq(Cat(w.valid for w in writers).any()), writers[0].ready.eq(1)]
@@ -184,7 +177,7 @@ class Accelerator(wiring.Component):
         wiring.connect(m, ex.act, core.act)
         m.d.comb += [
             ex.row_written.eq(core.row_written), ex.core_busy.eq(core.busy),
-            core.rd_en.eq(store.acc_rd_en), core.rd_addr.eq(store.acc_rd_addr), store.acc_rd_data.eq(core.rd_data),
+            core.rd_en.eq(store.acc_rd.en), core.rd_addr.eq(store.acc_rd.addr), store.acc_rd.data.eq(core.rd_data),
         ]
 
         # ---- HBM: per channel, the LOAD, STORE and fetch units share the request port (round robin);
@@ -196,7 +189,7 @@ class Accelerator(wiring.Component):
         ]
         granted = {ident: [] for ident, *_ in clients}
         for c in range(g.channels):
-            req, resp = getattr(hbm, f"pc{c}_req"), getattr(hbm, f"pc{c}_resp")
+            req, resp = hbm.requests[c], hbm.responses[c]
             wants = Cat(*(valid & (channel_of(g, addr) == c) for _, valid, addr, _, _ in clients))
             last = Signal(range(len(clients)), name=f"last_grant{c}")
             grant = round_robin(m, wants, last, f"grant{c}")
@@ -208,7 +201,7 @@ class Accelerator(wiring.Component):
                 granted[ident].append(grant[index] & req.ready)
                 with m.If(req.valid & req.ready & grant[index]):
                     m.d.sync += last.eq(index)
-            readers = {HBM_LOAD: getattr(load, f"resp{c}"), HBM_FETCH: getattr(fetch, f"resp{c}")}
+            readers = {HBM_LOAD: load.resp[c], HBM_FETCH: fetch.resp[c]}
             for ident, reader in readers.items():
                 m.d.comb += [reader.valid.eq(resp.valid & (resp.payload.id == ident)),
                              reader.payload.eq(resp.payload.rdata)]
@@ -221,10 +214,7 @@ class Accelerator(wiring.Component):
         m.d.comb += [load.req.ready.eq(Cat(*granted[HBM_LOAD]).any()),
                      store.req.ready.eq(Cat(*granted[HBM_STORE]).any()),
                      fetch.req.ready.eq(Cat(*granted[HBM_FETCH]).any())]
-        for name in hbm_pin_members(hbm):
-            outer, inner = getattr(self, name), getattr(hbm, name)
-            member = self.signature.members[name]
-            m.d.comb += inner.eq(outer) if member.flow == In else outer.eq(inner)
+        forward_named(m, self, hbm, hbm_pin_members(config))
 
         # ---- network
         if g.network:
@@ -240,10 +230,10 @@ class Accelerator(wiring.Component):
         m.d.comb += [node.node_id.eq(self.node_id), nu.node_id.eq(self.node_id)]
         wiring.connect(m, nu.inject, node.inject)
         wiring.connect(m, node.eject, nu.eject)
-        for name in ("east_tx", "west_tx"):
-            wiring.connect(m, getattr(node, name), wiring.flipped(getattr(self, name)))
-        for name in ("east_rx", "west_rx"):
-            wiring.connect(m, wiring.flipped(getattr(self, name)), getattr(node, name))
+        wiring.connect(m, node.east_tx, wiring.flipped(self.east_tx))
+        wiring.connect(m, node.west_tx, wiring.flipped(self.west_tx))
+        wiring.connect(m, wiring.flipped(self.east_rx), node.east_rx)
+        wiring.connect(m, wiring.flipped(self.west_rx), node.west_rx)
 
     def count_events(self, m: Module, csr, cp, load, ex, store, nu, core):
         """Performance counters (``soc.counter_width`` bits, wrapping); the NET ones stay 0 on a single chip."""
@@ -252,7 +242,7 @@ class Accelerator(wiring.Component):
         act_fire = core.act.valid & core.act.ready
         events = {
             "cycles": 1,
-            "load_busy": load.busy, "exec_busy": ex.busy, "store_busy": store.busy,
+            "load_busy": load.ctl.busy, "exec_busy": ex.ctl.busy, "store_busy": store.ctl.busy,
             "load_wait": cp.waiting[Unit.LOAD], "exec_wait": cp.waiting[Unit.EXEC],
             "store_wait": cp.waiting[Unit.STORE], "net_wait": cp.waiting[Unit.NET],
             "array_active": act_fire, "array_stall": core.act.valid & ~core.act.ready,
@@ -263,7 +253,7 @@ class Accelerator(wiring.Component):
         with m.If(act_fire):
             m.d.sync += counters["macs"].eq(counters["macs"] + g.rows * g.cols)
         if nu is not None:
-            count(m, counters["net_busy"], nu.busy)
+            count(m, counters["net_busy"], nu.ctl.busy)
             m.d.comb += [counters["net_sent_rows"].eq(nu.sent_rows),
                          counters["net_received_rows"].eq(nu.received_rows),
                          counters["net_dropped_rows"].eq(nu.rx_dropped)]

@@ -46,7 +46,19 @@ class Register:
     description: str = ""
 
 
-def check_register_map(registers: list[Register], addr_width: int) -> None:
+@dataclass(frozen=True)
+class RegisterMap:
+    """A checked register map: unique names and offsets, word-aligned offsets within ``addr_width`` bits,
+    widths 1-32. Checked when made, so a bank is never built from a bad one."""
+    registers: tuple[Register, ...]
+    addr_width: int = 12
+
+    def __post_init__(self):
+        object.__setattr__(self, "registers", tuple(self.registers))
+        check_register_map(self.registers, self.addr_width)
+
+
+def check_register_map(registers, addr_width: int) -> None:
     names = [r.name for r in registers]
     if len(set(names)) != len(names) or len({r.offset for r in registers}) != len(registers):
         raise ValueError("register names and offsets must be unique")
@@ -58,14 +70,13 @@ def check_register_map(registers: list[Register], addr_width: int) -> None:
 
 
 class AxiLiteRegisters(wiring.Component):
-    def __init__(self, registers: list[Register], addr_width: int = 12):
-        try:
-            check_register_map(registers, addr_width)
-        except ValueError:
-            self._MustUse__silence = True     # no "created but never used" warning for a refused map
-            raise
-        self.registers = registers
-        self.addr_width = addr_width
+    """The register bank of a :class:`RegisterMap` behind an AXI4-Lite subordinate port ``axil`` (see the
+    module text for the ports each kind of register gets)."""
+
+    def __init__(self, register_map: RegisterMap):
+        self.registers = list(register_map.registers)
+        self.addr_width = addr_width = register_map.addr_width
+        registers = self.registers
         members = {"axil": In(axi_lite_signature(addr_width))}
         for r in registers:
             if r.access == "rw":

@@ -22,14 +22,16 @@ from amaranth.lib.wiring import In, Out
 from ...arch.geometry import Geometry
 from ...arch.isa import INSTRUCTION_BITS, INSTRUCTION_WORDS, UNIT_OF, WORD_BITS, Error, Flag, Opcode, Unit, \
     instruction_layout
+from .units import UnitSignature
 
 UNITS = len(Unit)
 TOKEN_WIDTH = 8
 
 
 class CommandProcessor(wiring.Component):
-    """Ports: ``words`` (host words in), ``fetched`` (instructions from HBM), per unit ``<unit>_instr`` out, ``<unit>_busy`` in and completion
-    inputs (``<unit>_done``/``<unit>_done_signal``, EXEC has a second pair), ``node_id``; status out:
+    """Ports: ``words`` (host words in), ``fetched`` (instructions from HBM), one scoreboard port per unit
+    (``load``, ``exec``, ``store``, ``net``: the flipped :class:`UnitSignature`, EXEC with two
+    completions; :meth:`unit_port` gives it by :class:`Unit`), ``node_id``; status out:
     ``idle``, ``error``, ``error_code``, ``error_pc``, ``taken`` (instructions taken), ``ends`` (END
     completed), ``end_pulse``, ``waiting`` (per unit: an instruction waits for tokens)."""
 
@@ -41,19 +43,19 @@ class CommandProcessor(wiring.Component):
             "queue_free": Out(range(geometry.command_queue_depth + 1)),
             "node_id": In(geometry.node_id_width),
         }
-        for unit in Unit:
-            name = unit.name.lower()
-            members[f"{name}_instr"] = Out(stream.Signature(instruction_layout()))
-            members[f"{name}_busy"] = In(1)
-            members[f"{name}_done"] = In(1)
-            members[f"{name}_done_signal"] = In(4)
-        members["exec_done2"] = In(1)
-        members["exec_done2_signal"] = In(4)
+        members.update({
+            "load": In(UnitSignature()), "exec": In(UnitSignature(completions=2)),
+            "store": In(UnitSignature()), "net": In(UnitSignature()),
+        })
         members.update({
             "idle": Out(1), "error": Out(1), "error_code": Out(4), "error_pc": Out(32),
             "taken": Out(32), "ends": Out(32), "end_pulse": Out(1), "waiting": Out(UNITS),
         })
         super().__init__(members)
+
+    def unit_port(self, unit: Unit):
+        """The scoreboard port of ``unit``."""
+        return {Unit.LOAD: self.load, Unit.EXEC: self.exec, Unit.STORE: self.store, Unit.NET: self.net}[unit]
 
     def elaborate(self, platform):
         m = Module()
@@ -87,12 +89,10 @@ class CommandProcessor(wiring.Component):
             queues.append(fifo)
         tokens = [[Signal(TOKEN_WIDTH, name=f"tokens_{s.name.lower()}_to_{d.name.lower()}") for d in Unit]
                   for s in Unit]
-        completions = {unit: [(getattr(self, f"{unit.name.lower()}_done"),
-                               getattr(self, f"{unit.name.lower()}_done_signal"))] for unit in Unit}
-        completions[Unit.EXEC].append((self.exec_done2, self.exec_done2_signal))
+        completions = {unit: list(zip(self.unit_port(unit).done, self.unit_port(unit).done_signal)) for unit in Unit}
         starts = []
         for unit in Unit:
-            port = getattr(self, f"{unit.name.lower()}_instr")
+            port = self.unit_port(unit).instr
             head = instruction_layout()(queues[unit].r_data)
             ready_tokens = Cat(~head.wait[s] | (tokens[s][unit] != 0) for s in Unit).all()
             m.d.comb += [
@@ -113,7 +113,7 @@ class CommandProcessor(wiring.Component):
 
         all_idle = Signal()
         m.d.comb += all_idle.eq(Cat(~q.r_rdy for q in queues).all()
-                                & ~Cat(getattr(self, f"{u.name.lower()}_busy") for u in Unit).any())
+                                & ~Cat(self.unit_port(u).busy for u in Unit).any())
 
         # ------------------------------------------------------------------ decode and check
         instr = instruction_layout()(commands.r_data)

@@ -11,9 +11,9 @@ from amaranth.lib.wiring import In, Out
 
 from ...arch.geometry import Geometry
 from ...arch.isa import Flag
-from ..memory import RowReader
+from ..memory import ReadPortSignature, RowReader
 from ..requant import SHIFT_WIDTH, Requantizer
-from .units import attach_reader, read_port_members, sp_write_layout, unit_members
+from .units import UnitSignature, sp_write_layout
 
 #: Read bursts a LOAD may have in flight (covers the HBM latency at one burst per cycle).
 LOAD_OUTSTANDING = 16
@@ -38,18 +38,18 @@ class LoadUnit(wiring.Component):
 
     def __init__(self, geometry: Geometry):
         self.g = g = geometry
-        members = unit_members()
-        members["req"] = Out(stream.Signature(g.hbm_addr_width))     # a burst address to read
-        members["sp_write"] = Out(stream.Signature(sp_write_layout(g.sp_addr_width, g.row_bits)))
-        for channel in range(g.channels):
-            members[f"resp{channel}"] = In(stream.Signature(g.burst_bits))
-        super().__init__(members)
+        super().__init__({
+            "ctl": Out(UnitSignature()),
+            "req": Out(stream.Signature(g.hbm_addr_width)),               # a burst address to read
+            "resp": In(stream.Signature(g.burst_bits)).array(g.channels),  # read data, per channel
+            "sp_write": Out(stream.Signature(sp_write_layout(g.sp_addr_width, g.row_bits))),
+        })
 
     def elaborate(self, platform):
         m = Module()
         g = self.g
         P = g.rows_per_burst
-        instr = self.instr.payload
+        instr = self.ctl.instr.payload
 
         job_layout = data.StructLayout({"sp": unsigned(g.sp_addr_width), "rows": unsigned(16), "signal": unsigned(4)})
         m.submodules.jobs = jobs = SyncFIFO(width=job_layout.size, depth=LOAD_JOBS)
@@ -59,8 +59,8 @@ class LoadUnit(wiring.Component):
         req_addr = Signal(g.hbm_addr_width)
         req_rows = Signal(16)           # rows of the current instruction not yet covered by a request
         m.d.comb += [
-            self.instr.ready.eq((req_rows == 0) & jobs.w_rdy),
-            jobs.w_en.eq(self.instr.valid & self.instr.ready),
+            self.ctl.instr.ready.eq((req_rows == 0) & jobs.w_rdy),
+            jobs.w_en.eq(self.ctl.instr.valid & self.ctl.instr.ready),
             jobs.w_data.eq(Cat(instr.sp[:g.sp_addr_width], instr.rows, instr.signal)),
             self.req.valid.eq((req_rows != 0) & order.w_rdy),
             self.req.payload.eq(req_addr),
@@ -91,7 +91,7 @@ class LoadUnit(wiring.Component):
         m.d.comb += rows_after.eq(rows_left - wrote)
 
         # Take the next burst (in request order) when the current one is used up and the job needs more.
-        resps = [getattr(self, f"resp{c}") for c in range(g.channels)]
+        resps = list(self.resp)
         head = order.r_data if g.channel_bits else 0
         can_take = writing & (rows_after != 0) & ((slots == 0) | ((slots == 1) & wrote))
         take = Array(r.valid for r in resps)[head] & order.r_rdy & can_take
@@ -109,9 +109,9 @@ class LoadUnit(wiring.Component):
         finished = writing & (rows_left == 0)
         m.d.comb += [
             jobs.r_en.eq(~writing & jobs.r_rdy),
-            self.busy.eq((req_rows != 0) | jobs.r_rdy | writing),
-            self.done.eq(finished),
-            self.done_signal.eq(signal),
+            self.ctl.busy.eq((req_rows != 0) | jobs.r_rdy | writing),
+            self.ctl.done[0].eq(finished),
+            self.ctl.done_signal[0].eq(signal),
         ]
         with m.If(finished):
             m.d.sync += writing.eq(0)
@@ -135,26 +135,27 @@ class StoreUnit(wiring.Component):
 
     def __init__(self, geometry: Geometry):
         self.g = g = geometry
-        members = unit_members()
-        members.update(read_port_members("acc_rd", g.acc_addr_width, g.cols * g.acc_width))
-        members.update(read_port_members("sp_rd", g.sp_addr_width, g.row_bits))
-        members["req"] = Out(stream.Signature(store_request_layout(g)))
-        members["write_done"] = In(g.channels)     # one pulse per acknowledged write, per channel
-        super().__init__(members)
+        super().__init__({
+            "ctl": Out(UnitSignature()),
+            "acc_rd": Out(ReadPortSignature(g.acc_addr_width, g.cols * g.acc_width)),
+            "sp_rd": Out(ReadPortSignature(g.sp_addr_width, g.row_bits)),
+            "req": Out(stream.Signature(store_request_layout(g))),
+            "write_done": In(g.channels),     # one pulse per acknowledged write, per channel
+        })
 
     def elaborate(self, platform):
         m = Module()
         g = self.g
         P, RB = g.rows_per_burst, g.row_bits
-        instr = self.instr.payload
+        instr = self.ctl.instr.payload
 
         m.submodules.acc_reader = acc_reader = RowReader(g.acc_addr_width, g.cols * g.acc_width)
         m.submodules.sp_reader = sp_reader = RowReader(g.sp_addr_width, g.row_bits)
         m.submodules.requant = requant = Requantizer(
             g.cols, g.acc_width, g.input_width, lanes_per_cycle=g.requant_lanes,
             scale_bits_per_cycle=g.requant_scale_bits)
-        attach_reader(m, acc_reader, self, "acc_rd")
-        attach_reader(m, sp_reader, self, "sp_rd")
+        wiring.connect(m, wiring.flipped(self.acc_rd), acc_reader.rd)
+        wiring.connect(m, wiring.flipped(self.sp_rd), sp_reader.rd)
 
         active = Signal()
         signal = Signal(4)
@@ -166,7 +167,7 @@ class StoreUnit(wiring.Component):
         rows_left = Signal(16)          # rows not yet packed
         outstanding = Signal(8)         # writes sent, not yet acknowledged
 
-        start = self.instr.valid & self.instr.ready
+        start = self.ctl.instr.valid & self.ctl.instr.ready
         m.d.comb += [
             acc_reader.start.eq(start & ~(instr.flags & Flag.FROM_SP).any()),
             acc_reader.base.eq(instr.acc),
@@ -211,10 +212,10 @@ class StoreUnit(wiring.Component):
 
         finished = active & (rows_left == 0) & ~full & (outstanding == 0)
         m.d.comb += [
-            self.instr.ready.eq(~active),
-            self.busy.eq(active),
-            self.done.eq(finished),
-            self.done_signal.eq(signal),
+            self.ctl.instr.ready.eq(~active),
+            self.ctl.busy.eq(active),
+            self.ctl.done[0].eq(finished),
+            self.ctl.done_signal[0].eq(signal),
         ]
         with m.If(finished):
             m.d.sync += active.eq(0)

@@ -18,23 +18,23 @@ from amaranth.lib.wiring import In, Out
 from ...arch.geometry import Geometry
 from ...arch.isa import Flag, Opcode
 from ..core import activation_layout
-from ..memory import RowReader
-from .units import attach_reader, read_port_members, unit_members
+from ..memory import ReadPortSignature, RowReader
+from .units import UnitSignature
 
 MARK_WIDTH = 16
 PENDING_MATMULS = 4
 
 
 class ExecUnit(wiring.Component):
-    """Ports: the instruction stream and completions (``done`` for WEIGHTS, ``done2`` for MATMUL), two
+    """Ports: ``ctl`` to the scoreboard with two completions (``done[0]`` for WEIGHTS, ``done[1]`` for MATMUL), two
     scratchpad read ports (``w_rd``, ``a_rd``), and the core's ``weights``/``act`` streams, ``row_written``
     and ``core_busy``. ``active`` is high while the activation engine streams (for utilization counters)."""
 
     def __init__(self, geometry: Geometry, config):
         self.g = g = geometry
-        members = unit_members(completions=2)
-        members.update(read_port_members("w_rd", g.sp_addr_width, g.row_bits))
-        members.update(read_port_members("a_rd", g.sp_addr_width, g.row_bits))
+        members = {"ctl": Out(UnitSignature(completions=2)),
+                   "w_rd": Out(ReadPortSignature(g.sp_addr_width, g.row_bits)),
+                   "a_rd": Out(ReadPortSignature(g.sp_addr_width, g.row_bits))}
         members["weights"] = Out(stream.Signature(g.cols * g.input_width))
         members["act"] = Out(stream.Signature(activation_layout(config)))
         members["row_written"] = In(1)
@@ -44,7 +44,7 @@ class ExecUnit(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         g = self.g
-        instr = self.instr.payload
+        instr = self.ctl.instr.payload
 
         # Per activation row, decided when its read issues and carried beside it (the next MATMUL may
         # start while this one's last row still waits for the array).
@@ -53,15 +53,15 @@ class ExecUnit(wiring.Component):
         m.submodules.w_reader = w_reader = RowReader(g.sp_addr_width, g.row_bits)
         m.submodules.a_reader = a_reader = RowReader(g.sp_addr_width, g.row_bits, tag_width=tag_layout.size,
                                                      overlap=True)
-        attach_reader(m, w_reader, self, "w_rd")
-        attach_reader(m, a_reader, self, "a_rd")
+        wiring.connect(m, wiring.flipped(self.w_rd), w_reader.rd)
+        wiring.connect(m, wiring.flipped(self.a_rd), a_reader.rd)
         m.submodules.marks = marks = SyncFIFO(width=MARK_WIDTH + 4, depth=PENDING_MATMULS)
 
         is_weights = instr.op == Opcode.WEIGHTS
         w_free = ~w_reader.busy
         a_free = a_reader.left == 0
-        m.d.comb += self.instr.ready.eq((is_weights & w_free) | (~is_weights & a_free))
-        start = self.instr.valid & self.instr.ready
+        m.d.comb += self.ctl.instr.ready.eq((is_weights & w_free) | (~is_weights & a_free))
+        start = self.ctl.instr.valid & self.ctl.instr.ready
 
         # ---- weight engine
         w_signal = Signal(4)
@@ -75,7 +75,7 @@ class ExecUnit(wiring.Component):
             w_reader.rows.ready.eq(self.weights.ready),
         ]
         w_finished = w_active & ~w_reader.busy
-        m.d.comb += [self.done.eq(w_finished), self.done_signal.eq(w_signal)]
+        m.d.comb += [self.ctl.done[0].eq(w_finished), self.ctl.done_signal[0].eq(w_signal)]
         with m.If(w_finished):
             m.d.sync += w_active.eq(0)
         with m.If(start & is_weights):
@@ -137,9 +137,9 @@ class ExecUnit(wiring.Component):
         reached = marks.r_rdy & ~(written - mark)[MARK_WIDTH - 1]      # written - mark >= 0 (modular)
         m.d.comb += [
             marks.r_en.eq(reached),
-            self.done2.eq(reached),
-            self.done2_signal.eq(marks.r_data[MARK_WIDTH:]),
+            self.ctl.done[1].eq(reached),
+            self.ctl.done_signal[1].eq(marks.r_data[MARK_WIDTH:]),
         ]
 
-        m.d.comb += self.busy.eq(w_reader.busy | a_reader.busy | marks.r_rdy | self.core_busy)
+        m.d.comb += self.ctl.busy.eq(w_reader.busy | a_reader.busy | marks.r_rdy | self.core_busy)
         return m

@@ -21,6 +21,9 @@ from .dma import LOAD_OUTSTANDING, channel_of
 
 
 class FetchUnit(wiring.Component):
+    """Reads ``count`` instructions from HBM burst address ``addr`` on a ``start`` (the CSR ``fetch``
+    write) into the command queue (``out``), requesting a burst only when the queue has room for it."""
+
     def __init__(self, geometry: Geometry):
         self.g = g = geometry
         self.per_burst = g.instructions_per_burst
@@ -32,9 +35,8 @@ class FetchUnit(wiring.Component):
             "req": Out(stream.Signature(g.hbm_addr_width)),
             "out": Out(stream.Signature(INSTRUCTION_BITS)),
             "queue_free": In(range(g.command_queue_depth + 1)),   # free command-queue entries
+            "resp": In(stream.Signature(g.burst_bits)).array(g.channels),   # read data, per channel
         }
-        for channel in range(g.channels):
-            members[f"resp{channel}"] = In(stream.Signature(g.burst_bits))
         super().__init__(members)
 
     def elaborate(self, platform):
@@ -63,7 +65,7 @@ class FetchUnit(wiring.Component):
 
         m.d.comb += [self.out.valid.eq(slots != 0), self.out.payload.eq(burst[:INSTRUCTION_BITS])]
         wrote = self.out.valid & self.out.ready
-        resps = [getattr(self, f"resp{c}") for c in range(g.channels)]
+        resps = list(self.resp)
         head = order.r_data if g.channel_bits else 0
         can_take = (slots == 0) | ((slots == 1) & wrote)
         take = Array(r.valid for r in resps)[head] & order.r_rdy & can_take

@@ -15,16 +15,19 @@ from amaranth.lib.wiring import In, Out
 
 from ...arch.geometry import Geometry
 from ...arch.isa import Opcode
-from ..memory import RowReader
+from ..memory import ReadPortSignature, RowReader
 from ..net.packet import PACKET_TYPES, NetFormat
-from .units import attach_reader, read_port_members, sp_write_layout, unit_members
+from .units import UnitSignature, sp_write_layout
 
 
 class NetUnit(wiring.Component):
+    """SEND sp, rows, node: scratchpad rows packed into packets to ``inject`` for another chip; RECV
+    rows: waits for that many rows arriving on ``eject`` (each written where its packet says, through
+    ``sp_write``). ``sent_rows``, ``received_rows`` and ``rx_dropped`` count for the CSR counters."""
+
     def __init__(self, geometry: Geometry, fmt: NetFormat):
         self.g, self.fmt = geometry, fmt
-        members = unit_members()
-        members.update(read_port_members("sp_rd", geometry.sp_addr_width, geometry.row_bits))
+        members = {"ctl": Out(UnitSignature()), "sp_rd": Out(ReadPortSignature(geometry.sp_addr_width, geometry.row_bits))}
         members["sp_write"] = Out(stream.Signature(sp_write_layout(geometry.sp_addr_width, geometry.row_bits)))
         members["inject"] = Out(stream.Signature(fmt.flit_width))
         members["eject"] = In(stream.Signature(fmt.flit_width))
@@ -38,14 +41,14 @@ class NetUnit(wiring.Component):
         m = Module()
         g, fmt = self.g, self.fmt
         FW, FPR, RPP = fmt.flit_width, g.flits_per_row, g.rows_per_packet
-        instr = self.instr.payload
+        instr = self.ctl.instr.payload
 
         def flits_of(row):
             return Array(row[i * FW:(i + 1) * FW] for i in range(FPR))
 
         # ------------------------------------------------------------------ SEND
         m.submodules.reader = reader = RowReader(g.sp_addr_width, g.row_bits)
-        attach_reader(m, reader, self, "sp_rd")
+        wiring.connect(m, wiring.flipped(self.sp_rd), reader.rd)
         sending = Signal()
         receiving = Signal()            # a RECV waits for rows
         signal = Signal(4)
@@ -139,16 +142,16 @@ class NetUnit(wiring.Component):
         # ------------------------------------------------------------------ RECV and instruction flow
         claim = receiving & (arrived >= rows_left)
         m.d.sync += arrived.eq(arrived + landed - Mux(claim, rows_left, 0))
-        start = self.instr.valid & self.instr.ready
+        start = self.ctl.instr.valid & self.ctl.instr.ready
         is_send = instr.op == Opcode.SEND
         m.d.comb += [
             reader.start.eq(start & is_send),
             reader.base.eq(instr.sp),
             reader.count.eq(instr.rows),
-            self.instr.ready.eq(~sending & ~receiving),
-            self.busy.eq(sending | receiving),
-            self.done.eq(send_finished | claim),
-            self.done_signal.eq(signal),
+            self.ctl.instr.ready.eq(~sending & ~receiving),
+            self.ctl.busy.eq(sending | receiving),
+            self.ctl.done[0].eq(send_finished | claim),
+            self.ctl.done_signal[0].eq(signal),
         ]
         with m.If(send_finished | claim):
             m.d.sync += [sending.eq(0), receiving.eq(0)]

@@ -64,7 +64,42 @@ def bank_index(amap: AddressMap, addr):
     return Cat(*parts) if parts else Const(0, 1)
 
 
+def channel_members(hbm: HbmConfig, id_width: int) -> dict:
+    """The ports of one pseudo-channel controller (a function, so a chip can ask for its HBM pins
+    without building a controller it would not use)."""
+    amap = AddressMap.from_config(hbm)
+    burst_bits = hbm.data_width * hbm.resolved_burst_length()
+    members = {
+        "req": In(stream.Signature(request_layout(hbm, id_width))),
+        "resp": Out(stream.Signature(response_layout(hbm, id_width))),
+        "dfi_cmd": Out(3),
+        "dfi_bg": Out(max(1, amap.bg_bits)),
+        "dfi_bank": Out(max(1, amap.bank_bits)),
+        "dfi_row": Out(max(1, amap.row_bits)),
+        "dfi_col": Out(max(1, amap.col_bits)),
+        "dfi_wrdata_valid": Out(1),
+        "dfi_wrdata": Out(burst_bits),
+        "dfi_rddata_valid": In(1),
+        "dfi_rddata": In(burst_bits),
+    }
+    for key in TIMING_KEYS:
+        members[port_name(key)] = In(TIMING_WIDTH[key])
+    for name in COUNTERS:
+        members[f"stat_{name}"] = Out(32)
+    return members
+
+
+def controller_members(hbm: HbmConfig, id_width: int) -> dict:
+    """The ports of :class:`HbmController`: each channel's, timing inputs left out, as ``pc<i>_<name>``."""
+    channel = {name: member for name, member in channel_members(hbm, id_width).items() if not name.startswith("t_")}
+    return {f"pc{index}_{name}": member for index in range(hbm.pseudo_channels) for name, member in channel.items()}
+
+
 class PseudoChannelController(wiring.Component):
+    """One pseudo-channel: a request queue scheduled FR-FCFS with an age cap over per-bank machines,
+    refresh, a reorder buffer returning reads in request order, and a DFI-like command/data interface;
+    timing from ``t_*`` inputs, counters on ``stat_*`` (docs/hbm.md)."""
+
     def __init__(self, hbm: HbmConfig, id_width: int = 4):
         self.hbm = hbm
         self.amap = AddressMap.from_config(hbm)
@@ -74,24 +109,7 @@ class PseudoChannelController(wiring.Component):
         self.depth = hbm.queue_depth
         self.rob_depth = 2 * hbm.queue_depth
         self.id_width = id_width
-        members = {
-            "req": In(stream.Signature(request_layout(hbm, id_width))),
-            "resp": Out(stream.Signature(response_layout(hbm, id_width))),
-            "dfi_cmd": Out(3),
-            "dfi_bg": Out(max(1, self.amap.bg_bits)),
-            "dfi_bank": Out(max(1, self.amap.bank_bits)),
-            "dfi_row": Out(max(1, self.amap.row_bits)),
-            "dfi_col": Out(max(1, self.amap.col_bits)),
-            "dfi_wrdata_valid": Out(1),
-            "dfi_wrdata": Out(self.burst_bits),
-            "dfi_rddata_valid": In(1),
-            "dfi_rddata": In(self.burst_bits),
-        }
-        for key in TIMING_KEYS:
-            members[port_name(key)] = In(TIMING_WIDTH[key])
-        for name in COUNTERS:
-            members[f"stat_{name}"] = Out(32)
-        super().__init__(members)
+        super().__init__(channel_members(hbm, id_width))
 
     def elaborate(self, platform):
         m = Module()
@@ -415,20 +433,18 @@ class HbmController(wiring.Component):
 
     def __init__(self, hbm: HbmConfig, id_width: int = 4):
         self.hbm = hbm
-        self.channels = [PseudoChannelController(hbm, id_width) for _ in range(hbm.pseudo_channels)]
-        members = {}
-        for index, channel in enumerate(self.channels):
-            for name, member in channel.signature.members.items():
-                if name.startswith("t_"):
-                    continue
-                members[f"pc{index}_{name}"] = member
-        super().__init__(members)
+        self.id_width = id_width
+        super().__init__(controller_members(hbm, id_width))
+        ports = {name: getattr(self, name) for name in self.signature.members}
+        #: Each channel's request and response stream, by channel (the ports ``pc<i>_req``/``pc<i>_resp``).
+        self.requests = [ports[f"pc{index}_req"] for index in range(hbm.pseudo_channels)]
+        self.responses = [ports[f"pc{index}_resp"] for index in range(hbm.pseudo_channels)]
 
     def elaborate(self, platform):
         m = Module()
         timing = self.hbm.resolved_timing()
-        for index, channel in enumerate(self.channels):
-            m.submodules[f"pc{index}"] = channel
+        for index in range(self.hbm.pseudo_channels):
+            m.submodules[f"pc{index}"] = channel = PseudoChannelController(self.hbm, self.id_width)
             for key in TIMING_KEYS:
                 m.d.comb += getattr(channel, port_name(key)).eq(timing[key])
             for name, member in channel.signature.members.items():

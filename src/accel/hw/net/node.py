@@ -42,17 +42,18 @@ class NetworkNode(wiring.Component):
         m.d.comb += [router.node_id.eq(self.node_id), self.bad_packets.eq(router.bad_packets)]
         wiring.connect(m, wiring.flipped(self.inject), router.inject)
         wiring.connect(m, router.eject, wiring.flipped(self.eject))
-        for end, out, arriving, name in ((east, router.east, router.from_east, "east"),
-                                         (west, router.west, router.from_west, "west")):
+        sides = ((east, router.east, router.from_east, self.east_tx, self.east_rx, self.east_stats),
+                 (west, router.west, router.from_west, self.west_tx, self.west_rx, self.west_stats))
+        for end, out, arriving, tx, rx, stats in sides:
             wiring.connect(m, out.flits, end.send)
             m.d.comb += [out.window_free.eq(end.window_free),
                          end.credit_stall.eq(out.credit_stall), end.window_stall.eq(out.window_stall)]
             for v in range(VIRTUAL_CHANNELS):
                 m.d.comb += out.credits[v].eq(end.credits[v])
                 wiring.connect(m, end.recv[v], arriving[v])
-            wiring.connect(m, end.tx, wiring.flipped(getattr(self, f"{name}_tx")))
-            wiring.connect(m, wiring.flipped(getattr(self, f"{name}_rx")), end.rx)
-            wiring.connect(m, end.stats, wiring.flipped(getattr(self, f"{name}_stats")))
+            wiring.connect(m, end.tx, wiring.flipped(tx))
+            wiring.connect(m, wiring.flipped(rx), end.rx)
+            wiring.connect(m, end.stats, wiring.flipped(stats))
         return m
 
 
