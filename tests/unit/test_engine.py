@@ -190,3 +190,27 @@ def test_a_killed_accel_takes_its_tools_with_it(tmp_path):
     os.kill(accel.pid, signal.SIGKILL)
     accel.wait()
     assert gone(marker)
+
+
+@pytest.mark.parametrize("backend", ["magic", "klayout"])
+def test_every_step_reads_what_an_earlier_step_declares_it_writes(backend):
+    from dataclasses import replace
+
+    from accel.flow.steps import flow_for
+
+    steps = flow_for(replace(OSU018, backend=backend))
+    written: dict[str, set[str]] = {}
+    for step in steps:
+        for spec in step.consumes:
+            where, _, path = spec.partition(":")
+            if where != "pdk":
+                assert path in written.get(where, set()), f"{step.name} reads {spec}, which no earlier step writes"
+        written[step.name] = set(step.produces)
+
+
+def test_a_step_that_leaves_out_a_declared_file_fails(setup, monkeypatch):
+    step, ctx, _ = setup
+    monkeypatch.setattr(Copy, "produces", ("out.txt", "other.txt"))
+    with pytest.raises(StepError, match="produced no other.txt"):
+        step.run(ctx())
+    assert not ctx().step_dir("copy").exists()

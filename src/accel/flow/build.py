@@ -122,12 +122,14 @@ def signoff(metrics: dict, allow: tuple[str, ...]) -> tuple[list[str], list[str]
 def step_table() -> str:
     """docs/flow.md's table of steps, from the steps' own declarations (tests/unit/test_docs.py keeps the
     doc equal to it): what each reads, the config keys and PDK fields in its cache key, its operations."""
-    rows = ["| step | does | reads | config keys | PDK fields | operations |", "|---|---|---|---|---|---|"]
+    rows = ["| step | does | reads | writes | config keys | PDK fields | operations |",
+            "|---|---|---|---|---|---|---|"]
     for step in ALL_STEPS:
         reads = ", ".join(f"`{spec}`" for spec in step.consumes) or ("the hardware sources"
                                                                     if step.name == "elaborate" else "")
         pdk = "sky130hd: " if step.name in KLAYOUT_STEPS and KLAYOUT_STEPS[step.name] is step else ""
-        rows.append(f"| {step.name} | {pdk}{step.description} | {reads} | "
+        writes = ", ".join(f"`{path}`" for path in step.produces)
+        rows.append(f"| {step.name} | {pdk}{step.description} | {reads} | {writes} | "
                     f"{', '.join(f'`{key}`' for key in step.config_keys)} | "
                     f"{', '.join(f'`{name}`' for name in step.pdk_fields)} | "
                     f"{', '.join(f'`{op.name}`' for op in step.operations)} |")

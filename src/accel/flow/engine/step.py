@@ -179,7 +179,8 @@ class Step:
     Declarations (the cache key and docs/flow.md's tables are derived from them):
     ``config_keys``: dotted config keys that shape the result; ``pdk_fields``: fields of the PDK descriptor
     that do; ``consumes``: files read, ``"<step>:<path>"`` for another step's output or ``"pdk:<attr>"`` for
-    a PDK file (``{top}`` is the top module); ``operations``: the named layout operations it runs."""
+    a PDK file (``{top}`` is the top module); ``produces``: the files it writes for others;
+    ``operations``: the named layout operations it runs."""
 
     name: ClassVar[str] = ""
     tools: ClassVar[tuple[str, ...]] = ()
@@ -188,6 +189,9 @@ class Step:
     config_keys: ClassVar[tuple[str, ...]] = ()
     pdk_fields: ClassVar[tuple[str, ...]] = ()
     consumes: ClassVar[tuple[str, ...]] = ()
+    #: Files it writes that later steps or the report read (``{top}`` is the top module); a run that
+    #: leaves one out fails.
+    produces: ClassVar[tuple[str, ...]] = ()
     operations: ClassVar[tuple[Operation, ...]] = ()
     #: Bump when the step's Python changes what it produces.
     version: ClassVar[str] = "1"
@@ -286,6 +290,13 @@ class Step:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+        missing = [relative.format(top=ctx.top) for relative in self.produces
+                   if not (work / relative.format(top=ctx.top)).is_file()]
+        if missing:
+            failed = final.with_name(f"{self.name}.failed")
+            shutil.rmtree(failed, ignore_errors=True)
+            work.rename(failed)
+            raise StepError(self.name, f"produced no {', '.join(missing)}", failed / log.name)
         seconds = time.perf_counter() - started
         outputs = {
             str(path.relative_to(work)): file_digest(path)

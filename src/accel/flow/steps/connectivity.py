@@ -15,6 +15,7 @@ class Connectivity(Step):
     version = "1"
     description = "KLayout connectivity check of the layout against the netlist"
     consumes = ("gds:{top}.gds", "route:layout/{top}.def", "route:synthesis/{top}.rtlnopwr.v", "pdk:lef")
+    produces = ("connectivity.json",)
     pdk_fields = ("power", "ground", "gds_layers", "wiring_stack")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:

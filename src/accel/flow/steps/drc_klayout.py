@@ -14,6 +14,7 @@ class KlayoutDrc(Step):
     version = "2"       # 2: a marker database of every violation beside drc.json
     description = "KLayout DRC: metal/via width, spacing, enclosure, area"
     consumes = ("gds:{top}.gds", "pdk:tech_lef")
+    produces = ("drc.json",)
     pdk_fields = ("gds_layers", "cuts")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:

@@ -17,6 +17,7 @@ class Elaborate(Step):
     version = "3"       # 3: arch/ (geometry, ISA, address map) is part of the hardware description
     # Everything that shapes the RTL (the SoC's hbm, network and soc sections too), and the top.
     config_keys = ("array", "memory", "hbm", "network", "soc", "flow.top")
+    produces = ("{top}.v",)
 
     def extra_inputs(self, ctx):
         return HW_SOURCES

@@ -30,6 +30,7 @@ class Gds(Step):
     description = "DEF pin-access repairs, then magic: DEF + LEF -> layout -> GDS"
     version = "3"       # 3: the repairs are named operations with their own switches
     consumes = ("route:layout/{top}.def", "pdk:lef", "pdk:magicrc")
+    produces = ("{top}.gds", "{top}.mag", "{top}.def", "repairs.txt")
     operations = MAGIC_GDS_OPERATIONS
 
     def repaired_def(self, ctx: FlowContext, work: Path, log: Path) -> tuple[Path, dict]:

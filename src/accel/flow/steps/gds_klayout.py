@@ -21,6 +21,7 @@ class KlayoutGds(Step):
     version = "5"       # 5: the repairs are named operations with their own switches
     description = "KLayout: routed DEF + cell GDS -> GDS (real cell layouts), then the layout repairs"
     consumes = ("route:layout/{top}.def", "pdk:lef", "pdk:tech_lef")
+    produces = ("{top}.gds",)
     pdk_fields = ("router_layers", "gds_layers", "wiring_stack")
     operations = KLAYOUT_GDS_OPERATIONS
 

@@ -23,6 +23,7 @@ class Lvs(Step):
     description = "magic extraction + netgen LVS"
 
     consumes = ("gds:{top}.mag", "route:synthesis/{top}.spc", "pdk:netgen_setup")
+    produces = ("comp.json",)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         copy_layout(ctx, work)

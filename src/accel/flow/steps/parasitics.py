@@ -16,6 +16,7 @@ class Parasitics(Step):
     description = "RC extraction from the routed layout to SPEF"
 
     consumes = ("route:layout/{top}.rc", "route:synthesis/{top}.rtlnopwr.v", "pdk:liberty")
+    produces = ("{top}.spef",)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         raw = work / f"{ctx.top}.raw.spef"

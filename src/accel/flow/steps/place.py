@@ -37,6 +37,7 @@ class Place(Step):
     templates = ("qflow/qflow_vars.sh", "qflow/project_vars.sh")
     description = "graywolf placement, fill, power stripes, pins"
     consumes = ("synth:synthesis/{top}.blif", "pdk:lef", "pdk:par")
+    produces = ("layout/{top}.def", "layout/{top}.cfg", "synthesis/{top}.blif")
     config_keys = ("flow.utilization", "flow.aspect_ratio", "flow.placement_speedup", "flow.stripe_width_um",
                    "flow.stripe_pitch_um")
 

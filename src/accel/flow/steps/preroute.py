@@ -21,6 +21,7 @@ class Preroute(Step):
     name = "preroute"
     description = "well taps, stripe trimming, pin sizing, fence loosening, off-pitch fences"
     consumes = ("place:layout/{top}.def", "place:layout/{top}.cfg", "pdk:lef")
+    produces = ("layout/{top}.def", "layout/{top}.cfg", "synthesis/{top}.blif")
     pdk_fields = ("tap_cell", "tap_pitch_um", "fill_cell", "decap_cell", "trim_stripes", "via_pin_layers",
                   "fenced_layers", "router_commands", "router_layers")
     operations = PLACE_OPERATIONS

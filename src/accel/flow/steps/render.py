@@ -15,6 +15,7 @@ class Render(Step):
     description = "KLayout: GDS -> PNG"
 
     consumes = ("gds:{top}.gds",)
+    produces = ("{top}.png",)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
         png = work / f"{ctx.top}.png"

@@ -30,6 +30,7 @@ class Route(Step):
     description = "qrouter detailed routing"
     version = "2"       # 2: qflow's annotate.tcl fixed (fill cells written once into the SPICE netlist)
     consumes = ("preroute:layout/{top}.def", "preroute:layout/{top}.cfg", "preroute:synthesis/{top}.blif")
+    produces = ("layout/{top}.def", "layout/{top}.rc", "synthesis/{top}.rtlnopwr.v", "synthesis/{top}.spc")
     config_keys = ("flow.route_cleanup",)
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:

@@ -26,6 +26,7 @@ class _Sta(Step):
     prefix = ""
 
     config_keys = ("clock.period_ns", "flow.io_delay_fraction", "flow.output_load_pf")
+    produces = ("setup_path.txt",)
 
     def netlist(self, ctx: FlowContext) -> Path:
         return self.input(ctx, self.consumes[0])

@@ -35,6 +35,7 @@ class Synth(Step):
     description = "Yosys + abc to the standard cells, blifFanout buffering"
 
     consumes = ("elaborate:{top}.v", "pdk:liberty", "pdk:lef")
+    produces = ("synthesis/{top}.blif", "synthesis/{top}.rtlnopwr.v", "synthesis/{top}.spc")
     config_keys = ("flow.fanout_latency_ps", "flow.fanout_load_ff")
 
     def execute(self, ctx: FlowContext, work: Path, log: Path) -> dict:
