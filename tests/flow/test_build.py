@@ -34,12 +34,15 @@ def check_build(root: Path, top: str, metrics: dict) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     report = (root / "report.html").read_text()
     assert "data:image/png;base64," in report and top in report and "sign-off clean" in report
+    assert "Layout operations" in report and "<code>min_area_pads</code>" in report
+    assert "<code>notch_fills</code>" not in report              # a sky130hd operation: not listed on osu018
     on_disk = json.loads((root / "metrics.json").read_text())
     assert on_disk == metrics
     assert metrics["magic__drc_errors"] == 0
     assert metrics["lvs__mismatches"] == 0 and metrics["lvs__match"] is True
     assert metrics["route__net__unrouted"] == 0
     assert metrics["route__check__opens"] == 0 and metrics["route__check__crowded_vias"] == 0
+    assert {"repair__pin_vias__count", "repair__via_moves__count", "repair__min_area_pads__count"} <= set(metrics)
     assert metrics["timing__setup__ws"] > 0 and metrics["timing__hold__ws"] >= 0
     assert metrics["synth__design__instance__count"] > 100
     assert 0 < metrics["design__instance__area"] < metrics["design__die__area"]
@@ -79,6 +82,19 @@ def test_clock_change_reruns_only_timing(pe_build):
     assert rerun == ["sta", "sta_post"]
     assert result.metrics["clock__period"] == 6
     run_flow(config, root)  # back to the fixture's clock for the other tests
+
+
+def test_an_operation_switched_off_reruns_from_its_step(pe_build, tmp_path):
+    """flow.repairs.min_area_pads off: placement and routing are reused, gds reruns without it."""
+    config, root, _ = pe_build
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    off = load_config("tiny", ["flow.top=pe", "flow.repairs.min_area_pads=false"])
+    result = run_flow(off, copy)
+    rerun = [r["step"] for r in result.steps if not r["cached"]]
+    assert rerun[0] == "gds" and "route" not in rerun and "place" not in rerun
+    assert "repair__min_area_pads__count" not in result.metrics
+    assert "off (flow.repairs.min_area_pads)" in (copy / "report.html").read_text()
 
 
 def test_broken_layout_fails_signoff(pe_build, tmp_path):

@@ -23,6 +23,24 @@ def test_config_show_resolves_overrides(run):
     assert data["array"]["rows"] == 3 and data["array"]["cols"] == 2 and len(data["config_hash"]) == 12
 
 
+def test_config_show_fills_in_what_the_flow_derives(run):
+    """No ``null`` for values taken from a preset or the PDK: the value in force is shown."""
+    code, out = run("config", "show", "default")
+    assert code == 0 and "null" not in out
+    code, out = run("config", "show", "tiny", "--set", "flow.pdk=sky130hd", "--json")
+    data = json.loads(out)
+    assert data["flow"]["utilization"] == 0.3 and data["hbm"]["burst_length"] in (2, 4, 8)
+    assert data["hbm"]["timing"]["tRCD"] >= 1 and data["soc"]["requant_lanes"] == data["array"]["cols"]
+    assert data["flow"]["repairs"]["notch_fills"] is True
+
+
+def test_help_says_what_accel_does(run):
+    code, out = run("--help")
+    assert code == 0 and "signed-off layout" in out
+    code, out = run("build", "--help")
+    assert "preroute" in out and "report.html" in out
+
+
 def test_config_validate_all_bundled(run):
     code, out = run("config", "validate", "default", "array4x4", "tiny", "rect", "tpu-like")
     assert code == 0 and out.count("ok  ") == 5
