@@ -1,4 +1,4 @@
-"""The pure-Python parts of the sky130 characterisation (accel.flow.characterize): Liberty templates,
+"""The pure-Python parts of the sky130 characterisation (accel.flow.pdk.characterize): Liberty templates,
 group extraction for the merge, and clear errors when a package is missing. lctime itself runs for hours,
 so it is not run here (accel pdk characterize; docs/flow.md)."""
 

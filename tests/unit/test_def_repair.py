@@ -1,4 +1,4 @@
-"""Pin-access repairs of a routed DEF (accel.flow.def_repair), on the two defects found in soc-lite's route.
+"""Pin-access repairs of a routed DEF (accel.flow.qflow.def_repair), on the two defects found in soc-lite's route.
 
 The cases are the real ones, cut down: the same cells, placements and route statements as in soc-lite's
 routed DEF, with the osu018 LEF that the flow uses.

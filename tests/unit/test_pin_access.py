@@ -1,4 +1,4 @@
-"""Pin-access pads (accel.flow.pin_access): one legal met1 pad per signal pin, clear of each other."""
+"""Pin-access pads (accel.flow.pdk.pin_access): one legal met1 pad per signal pin, clear of each other."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Fences for qrouter's coarse layers (accel.flow.qrouter_grid): every grid line off a coarse layer's
+"""Fences for qrouter's coarse layers (accel.flow.qflow.router_grid): every grid line off a coarse layer's
 tracks is obstructed on that layer, its own tracks and the other layers stay free."""
 
 from accel.flow.qflow.router_grid import (LayerClearance, def_tracks, loosen_fence, off_pitch_obstructions, size_pins,

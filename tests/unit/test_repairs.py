@@ -1,4 +1,4 @@
-"""Repairs of a routed layout (accel.flow.repairs): each fixes its error on a hand-made layout and leaves
+"""Repairs of a routed layout (accel.flow.qflow.gds_repairs): each fixes its error on a hand-made layout and leaves
 alone what it must not touch (another net within reach, no room)."""
 
 import importlib.util

@@ -1,4 +1,4 @@
-"""sky130 as a qflow technology (accel.flow.sky130): numbers come from the technology LEF."""
+"""sky130 as a qflow technology (accel.flow.pdk.sky130hd): numbers come from the technology LEF."""
 
 import importlib.util
 import json

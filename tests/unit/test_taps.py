@@ -1,4 +1,4 @@
-"""Well-tap insertion (accel.flow.taps): fill cells become taps so every row point is near one."""
+"""Well-tap insertion (accel.flow.qflow.taps): fill cells become taps so every row point is near one."""
 
 import pytest
 

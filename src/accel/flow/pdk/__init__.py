@@ -30,7 +30,7 @@ class Pdk:
     par: str                    # graywolf's parameter file
     package: str                # how to install it when its files are missing
     #: "magic": GDS, DRC and LVS with magic + netgen; "klayout": GDS with the cell layouts, the KLayout DRC
-    #: deck and the connectivity check (accel.flow.klayout_drc, accel.flow.connectivity).
+    #: deck and the connectivity check (accel.flow.checks.drc_deck, accel.flow.checks.connectivity).
     backend: str = "magic"
     magicrc: str = ""
     netgen_setup: str = ""

@@ -321,7 +321,7 @@ class Characterizer:
         if cell.ff:
             env[lctime_run.POINTS_ENV] = str(self.points_dir(cell, key))
             env[lctime_run.SLEWS_ENV] = ",".join(map(str, CONSTRAINT_SLEWS_NS))
-        command = [sys.executable, "-m", "accel.flow.lctime_run",
+        command = [sys.executable, "-m", "accel.flow.pdk.lctime_run",
                    "--liberty", str(work / "template.lib"), "--cell", cell.full_name,
                    "--spice", str(self.pdk.cell_file(cell.name, ".spice")), "--library", f"{self.deck} tt",
                    "--output-loads", ",".join(map(str, LOADS_PF)), "--slew-times", ",".join(map(str, SLEWS_NS)),

