@@ -19,11 +19,11 @@ The placement is taken from the DEF (which instance sits where); the wiring is c
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout.lefdef import def_components, def_pins, def_units, lef_macros
+from ..layout.netlist import netlist_instances
 from ..layout.nets import extract_nets
 from ..layout.routed import ORIENTATIONS
 
@@ -41,19 +41,6 @@ class ConnectivityResult:
 
     def summary(self) -> str:
         return f"{self.nets} nets, {self.pins} pins: {len(self.opens)} opens, {len(self.shorts)} shorts"
-
-
-def netlist_instances(verilog: str) -> dict[str, tuple[str, dict[str, str]]]:
-    """instance -> (cell, pin -> net) of a flat gate-level Verilog netlist."""
-    body = verilog[verilog.find(";") + 1:]
-    instances = {}
-    for match in re.finditer(r"^\s*([A-Za-z_][\w$]*)\s+([\\A-Za-z_][^\s(]*)\s*\((.*?)\);", body, re.M | re.S):
-        cell, name, ports = match.groups()
-        if cell in ("module", "input", "output", "inout", "wire", "assign"):
-            continue
-        pins = {pin: net.strip() for pin, net in re.findall(r"\.(\w+)\s*\(\s*([^()]*?)\s*\)", ports)}
-        instances[name] = (cell, pins)
-    return instances
 
 
 def lef_pins(lef_text: str, pin_layers: tuple[str, ...]) -> dict[str, tuple[float, float, dict[str, tuple[str, tuple]]]]:

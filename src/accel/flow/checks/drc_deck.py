@@ -13,7 +13,6 @@ is checked with the smaller value on all sides. The GDS layer numbers are SkyWat
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 

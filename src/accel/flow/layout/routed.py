@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .lefdef import (Macro, Net, Statement, def_components, def_units, def_vias, lef_layers, lef_macros, lef_vias,
+from .lefdef import (Net, def_components, def_units, def_vias, lef_layers, lef_macros, lef_vias,
                      parse_nets, special_wires)
 
 Rect = tuple[int, int, int, int]

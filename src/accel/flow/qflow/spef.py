@@ -9,13 +9,6 @@ unmatched).
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-
-def netlist_ports(netlist: Path) -> set[str]:
-    text = netlist.read_text(errors="replace")
-    header = re.search(r"module\s+\w+\s*\(([^)]*)\)", text)
-    return {name.strip() for name in header.group(1).split(",")} if header else set()
 
 
 def repair_spef(text: str, ports: set[str]) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..engine.step import FlowContext, Step, StepError, run_tool
 from ..qflow.project import BIN
-from ..qflow.spef import netlist_ports, repair_spef
+from ..layout.netlist import netlist_ports
+from ..qflow.spef import repair_spef
 
 
 class Parasitics(Step):
@@ -25,7 +26,7 @@ class Parasitics(Step):
                  step=self.name)
         if not raw.exists() or raw.stat().st_size == 0:
             raise StepError(self.name, "rc2dly wrote no SPEF", log)
-        ports = netlist_ports(ctx.output("route", f"synthesis/{ctx.top}.rtlnopwr.v"))
+        ports = netlist_ports(ctx.output("route", f"synthesis/{ctx.top}.rtlnopwr.v").read_text(errors="replace"))
         text = repair_spef(raw.read_text(errors="replace"), ports)
         (work / f"{ctx.top}.spef").write_text(text)
         raw.unlink()

@@ -5,7 +5,6 @@ OpenSTA 2.0.17 exits 0 even after ``Error:`` lines, so the output is checked her
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..checks.timing import parse_sta

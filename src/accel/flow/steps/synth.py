@@ -9,21 +9,19 @@ Verilog (.rtlnopwr.v) and SPICE (.spc) netlists.
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from ..engine.step import FlowContext, Step, StepError, render_template
+from ..layout.netlist import cell_counts
 from ..qflow.project import make_project, run_stage
 
 
 def count_cells(netlist: Path, areas: dict[str, float], skip: tuple[str, ...] = ()) -> tuple[int, float, dict]:
-    """Instances, total area and per-cell counts of a flat gate-level Verilog netlist."""
-    counts: dict[str, int] = {}
-    for match in re.finditer(r"^\s*([A-Za-z_][\w$]*)\s+[\\A-Za-z_][^\s(]*\s*\(", netlist.read_text(), re.M):
-        cell = match.group(1)
-        if cell in areas and not cell.startswith(skip):
-            counts[cell] = counts.get(cell, 0) + 1
+    """Instances, total area and per-cell counts of a flat gate-level Verilog netlist (library cells only,
+    without those whose names start with ``skip``)."""
+    counts = {cell: n for cell, n in cell_counts(netlist.read_text()).items()
+              if cell in areas and not cell.startswith(skip)}
     area = sum(areas[cell] * n for cell, n in counts.items())
     return sum(counts.values()), area, counts
 
