@@ -9,8 +9,9 @@ Found on soc-lite's routed layout (33k nets; docs/flow.md), both at off-grid pin
    pad, wider than the 0.3 um wire qrouter checks, and the pad lands within spacing of another pin of
    the same cell (1 magic error on soc-lite).
 
-This module reads the routed geometry back: every net's wires and vias (widths and via pads from the
-LEF), every cell's pins and obstructions placed and oriented, the special nets. It finds opens (a pin
+The geometry of the routed DEF comes from accel.flow.layout.routed: every net's wires and vias (widths
+and via pads from the LEF), every cell's pins and obstructions placed and oriented, the special nets.
+This module finds opens (a pin
 not connected to the rest of its net) and via pads closer than the layer spacing to another net's metal,
 and repairs each with the smallest edit that the same geometry then checks: a via dropped onto the pin
 where the net already passes above it, or the stub re-drawn (an L-shaped metal1 path from the same pin
