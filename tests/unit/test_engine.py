@@ -214,3 +214,9 @@ def test_a_step_that_leaves_out_a_declared_file_fails(setup, monkeypatch):
     with pytest.raises(StepError, match="produced no other.txt"):
         step.run(ctx())
     assert not ctx().step_dir("copy").exists()
+
+
+def test_what_a_finished_tool_leaves_running_is_stopped(tmp_path):
+    marker = f"63.{os.getpid()}"
+    run_tool(["sh", "-c", f"sleep {marker} & echo started"], tmp_path / "l.log", tmp_path, timeout=10, step="t")
+    assert gone(marker)

@@ -139,6 +139,7 @@ def run_tool(args: list[str], log: Path, cwd: Path, timeout: float, env: dict[st
         except BaseException:
             _kill_group(proc)
             raise
+        _kill_group(proc)                  # anything the tool left running in the background goes too
     if code == 127 and "cannot start" in log.read_text(errors="replace")[-500:]:
         raise StepError(step, f"cannot start {Path(args[0]).name}", log)
     if code != 0:
