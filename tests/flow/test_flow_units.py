@@ -41,11 +41,14 @@ def test_def_parsers(tmp_path):
 
 
 def test_spef_repair_fixes_units_nodes_and_bus_names():
-    raw = ("*C_UNIT 1 FF\n*NAME_MAP\n*1 _12_[3]\n*2 a_in[4]\n*D_NET *1 0.01\n*CAP\n1 1_1 0.0003\n"
+    raw = ("*C_UNIT 1 FF\n*NAME_MAP\n*1 _12_[3]\n*2 a_in[4]\n*3 clk_bF$buf6\n*4 a_in[7_bF$buf4]\n"
+           "*5 _845__bF$buf2\n*D_NET *1 0.01\n*CAP\n1 1_1 0.0003\n"
            "*RES\n1 *2:Y 1_1 1.6\n2 1_1 1_2 0.2\n*END\n")
     fixed = repair_spef(raw, ports={"a_in"})
-    assert "*C_UNIT 1 PF" in fixed
+    assert "*C_UNIT 1 PF" in fixed and "$" not in fixed
     assert "*1 _12__3_" in fixed and "*2 a_in[4]" in fixed
+    # qflow's buffered copies, named as blif2Verilog writes them into the netlist
+    assert "*3 clk_bF_buf6" in fixed and "*4 a_in_7_bF_buf4_" in fixed and "*5 _845__bF_buf2" in fixed
     assert "1 *1:1 0.0003" in fixed and "2 *1:1 *1:2 0.2" in fixed and "*2:Y" in fixed
 
 
@@ -177,3 +180,16 @@ def test_fill_cells_are_annotated_once(tmp_path):
     assert spice.count("XFILL_1 ") == 1 and spice.count("XFILL_2 ") == 1
     assert spice.index("XFILL_2") > spice.index("XINVX1_2") and spice.rstrip().endswith(".ends top")
     assert (tmp_path / "out.v").read_text().count("FILL FILL_1") == 1
+
+
+def test_spef_repair_keeps_unnamed_endpoints_as_internal_nodes():
+    """rc2dly names a route end it cannot match to a pin ERROR (and writes the pin part cut short)."""
+    from accel.flow.qflow.spef import ERROR_NODE_BASE, unresolved_endpoints
+
+    raw = ("*C_UNIT 1 FF\n*NAME_MAP\n*1 n1\n*2 U1\n*3 ERROR\n*4 U2\n*D_NET *1 0.01\n*CONN\n*I *2:X O *D buf\n"
+           "*I *3:ERRO I *L 0\n*I *4:A I *L 0.001\n*CAP\n1 1_1 0.0003\n*RES\n1 *2:X 1_1 1.6\n"
+           "2 1_1 *3:ERRO 0.2\n3 1_1 *4:A 0.5\n*END\n")
+    assert unresolved_endpoints(raw) == ["3"]
+    fixed = repair_spef(raw, ports=set())
+    assert "*I *3:" not in fixed and "ERRO" not in fixed.split("*D_NET")[1]
+    assert f"2 *1:1 *1:{ERROR_NODE_BASE + 3} 0.2" in fixed and "3 *1:1 *4:A 0.5" in fixed

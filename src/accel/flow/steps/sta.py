@@ -48,6 +48,10 @@ class _Sta(Step):
             raise StepError(self.name, errors[0], log)
         unannotated = [line for line in text.splitlines()
                        if line.startswith("Warning") and ".spef" in line and "not found" in line]
+        # OpenSTA reports a SPEF syntax error as a warning and ignores the rest of the file.
+        broken = [line for line in text.splitlines() if ".spef" in line and "syntax error" in line]
+        if spef and broken:
+            raise StepError(self.name, f"OpenSTA could not read the SPEF: {broken[0]}", log)
         if spef and unannotated:
             raise StepError(self.name, f"{len(unannotated)} SPEF records did not match the netlist, "
                                        f"e.g. {unannotated[0]}", log)
@@ -81,6 +85,7 @@ class StaPre(_Sta):
 
 class StaPost(_Sta):
     name = "sta_post"
+    version = "2"       # 2: a SPEF syntax error fails the step (it used to drop the rest of the parasitics)
     description = "OpenSTA on the routed netlist with SPEF parasitics"
     prefix = ""
     consumes = ("route:synthesis/{top}.rtlnopwr.v", "pdk:liberty", "parasitics:{top}.spef")
