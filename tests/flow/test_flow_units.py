@@ -71,6 +71,55 @@ ACCEL-SECTION end
     assert result["power_total"] == pytest.approx(0.0178)
 
 
+def test_sta_parser_with_path_groups():
+    """One path per group: the worst is the design's; each group's worst; the clock skew."""
+    text = """ACCEL-SECTION setup
+Startpoint: a (input port clocked by clk)
+Path Group: in2reg
+   7.0000   data arrival time
+   2.5000   slack (MET)
+Startpoint: r1 (rising edge-triggered flip-flop clocked by clk)
+Path Group: reg2reg
+   3.0000   data arrival time
+   -0.2500   slack (VIOLATED)
+ACCEL-SECTION hold
+Startpoint: r2 (rising edge-triggered flip-flop clocked by clk)
+Path Group: reg2reg
+   0.3000   slack (MET)
+ACCEL-SECTION groups_setup
+max_delay/setup group in2reg
+
+Endpoint                               Delay   Delay   Slack
+------------------------------------------------------------
+r1/D (DFF)                9.90    7.40    2.5000 (MET)
+
+max_delay/setup group reg2reg
+
+Endpoint                               Delay   Delay   Slack
+------------------------------------------------------------
+r3/D (DFF)                9.90    10.15    -0.2500 (VIOLATED)
+
+ACCEL-SECTION groups_hold
+min_delay/hold group reg2reg
+
+r3/D (DFF)                0.11    0.41    0.3000 (MET)
+
+ACCEL-SECTION skew
+Clock clk
+Latency      CRPR       Skew
+r1/CLK ^
+ 0.1141
+r3/CLK ^
+ 0.0930    0.0000     0.0211
+ACCEL-SECTION summary
+ACCEL-SECTION end
+"""
+    result = parse_sta(text)
+    assert result["setup_ws"] == -0.25 and "Startpoint: r1" in result["setup_path"]
+    assert result["setup_groups"] == {"in2reg": 2.5, "reg2reg": -0.25} and result["hold_groups"] == {"reg2reg": 0.3}
+    assert result["clock_skew"] == pytest.approx(0.0211) and result["arrival"] == 3.0
+
+
 def test_lvs_json_counting(tmp_path):
     path = tmp_path / "comp.json"
     path.write_text(json.dumps([{"devices": [[["INVX1", 3]], [["INVX1", 2]]], "nets": [10, 9],

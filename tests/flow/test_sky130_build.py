@@ -43,6 +43,8 @@ def check_sky130_build(root: Path, top: str, result) -> None:
     assert "sign-off clean" in report and "sky130hd" in report and "tt, 1.8 V, 25 C" in report
     assert "characterised locally" in report
     assert metrics["timing__setup__ws"] > 0 and metrics["timing__hold__ws"] >= 0 and metrics["power__total"] > 0
+    # the flip-flops are registers to OpenSTA (clock-to-Q arcs are rising_edge), so reg2reg paths are timed
+    assert metrics["timing__fmax__source"] == "reg2reg" and metrics["timing__setup__ws__reg2reg"] > 0
 
 
 def test_sky130_pe_builds_clean(tmp_path):

@@ -193,3 +193,50 @@ def test_lctime_run_helper_walks_the_setup_hold_grid_backwards(monkeypatch, tmp_
     lctime_run.install(tmp_path, [0.05, 0.4], reverse=True)
     seq.characterize_flip_flop_setup_hold(related_pin_transition=[1, 2, 3], constrained_pin_transition=None)
     assert seen[0][0] == [3, 2, 1] and seen[0][1] == pytest.approx([0.4e-9, 0.05e-9])
+
+
+def test_flip_flop_clock_to_q_arcs_are_edge_arcs():
+    """Without ``timing_type : rising_edge`` OpenSTA reads CLK -> Q as a combinational arc and finds no
+    register; setup/hold arcs (which have their own timing_type) stay as they are."""
+    cell = '''  cell (ff) {
+    ff (IQ, IQ_INV) {
+      clocked_on : "CLK";
+      next_state : "D";
+    }
+    pin (D) {
+      timing () {
+        timing_type : setup_rising;
+        related_pin : "CLK";
+        rise_constraint (t) {
+        }
+      }
+    }
+    pin (Q) {
+      function : "IQ";
+      timing () {
+        related_pin : "CLK";
+        timing_sense : non_unate;
+        cell_rise (t) {
+        }
+      }
+    }
+  }
+  cell (nand) {
+    pin (Y) {
+      timing () {
+        related_pin : "CLK";
+      }
+    }
+  }
+'''
+    text = "library (x) {\n" + cell + "}\n"
+    fixed = ch.clock_edge_arcs(text)
+    assert fixed.count("timing_type : rising_edge;") == 1 and fixed.count("timing_type") == 2
+    assert ch.clock_edge_arcs(fixed) == fixed
+    assert ch.clock_edge_arcs(text.replace('"CLK";\n      next', '"!CLK";\n      next')).count("falling_edge") == 1
+
+
+def test_committed_library_has_edge_arcs_on_every_flip_flop():
+    text = ch.default_liberty().read_text()
+    assert ch.clock_edge_arcs(text) == text
+    assert text.count("timing_type : rising_edge;") >= 2

@@ -28,6 +28,8 @@ SUMMARY = [
     ("timing__setup__tns", "setup TNS (ns)"),
     ("timing__hold__ws", "hold slack (ns)"),
     ("timing__fmax", "fmax estimate (MHz)"),
+    ("timing__setup__ws__reg2reg", "setup slack reg2reg (ns)"),
+    ("timing__clock__skew", "clock skew (ns)"),
     ("power__total", "power (W)"),
     ("route__wirelength", "wire length (µm)"),
     ("route__net__unrouted", "unrouted nets"),
@@ -66,13 +68,27 @@ def operation_rows(ctx: FlowContext, metrics: dict) -> list[tuple[str, str, str,
     return rows
 
 
-def timing_excerpt(ctx: FlowContext, lines: int = 60) -> str:
+def timing_excerpt(ctx: FlowContext, kind: str = "setup", lines: int = 60) -> str:
+    """The worst ``kind`` (setup or hold) path of the latest timing step, post-route when there is one."""
     for step in ("sta_post", "sta"):
-        path = ctx.step_dir(step) / "setup_path.txt"
+        path = ctx.step_dir(step) / f"{kind}_path.txt"
         if path.exists() and (ctx.step_dir(step) / STAMP).exists():
             text = path.read_text().splitlines()
             return f"({step})\n" + "\n".join(text[:lines])
     return "(no timing analysis yet)"
+
+
+def path_group_rows(metrics: dict) -> str:
+    """Worst setup and hold slack per path group (reg2reg, in2reg, reg2out, in2out), post-route."""
+    rows = []
+    for group in ("reg2reg", "in2reg", "reg2out", "in2out"):
+        setup, hold = metrics.get(f"timing__setup__ws__{group}"), metrics.get(f"timing__hold__ws__{group}")
+        if setup is not None or hold is not None:
+            rows.append(f"<tr><td>{group}</td><td>{html.escape(fmt(setup))}</td><td>{html.escape(fmt(hold))}</td></tr>")
+    if not rows:
+        return ""
+    return "<table><tr><td><b>path group</b></td><td><b>setup slack (ns)</b></td><td><b>hold slack (ns)</b></td></tr>" \
+        + "".join(rows) + "</table>"
 
 
 def step_bars(metrics: dict) -> str:
@@ -128,7 +144,11 @@ pre{{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}}.bad{{color:
 <h2>Layout operations</h2><p>What the flow changed in what graywolf, qrouter and qflow produced
 (switches: <code>flow.repairs.*</code>).</p><table>{operations}</table>
 <h2>Step run times</h2>{step_bars(metrics)}
-<h2>Critical setup path</h2><pre>{html.escape(timing_excerpt(ctx))}</pre>
+<h2>Timing</h2>{path_group_rows(metrics)}
+<p>fmax from {html.escape(str(metrics.get("timing__fmax__source", "-")))} paths; clock skew
+{html.escape(fmt(metrics.get("timing__clock__skew")))} ns.</p>
+<h3>Critical setup path</h3><pre>{html.escape(timing_excerpt(ctx, "setup"))}</pre>
+<h3>Worst hold path</h3><pre>{html.escape(timing_excerpt(ctx, "hold"))}</pre>
 <h2>All metrics</h2><table>{everything}</table>
 <h2>Config</h2><pre>{html.escape(ctx.config.to_yaml(resolved=True))}</pre>
 </body></html>

@@ -407,11 +407,37 @@ class Characterizer:
         # lctime writes single pins as expressions, "(CLK)", "(D)", "(IQ)"; Yosys' dfflibmap takes only a pin
         # name (with "!" for negation) and would find no flip-flop at all
         text = re.sub(r'((?:clocked_on|next_state|clear|preset|function)\s*:\s*")\((!?\w+)\)"', r'\1\2"', text)
+        text = clock_edge_arcs(text)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
         partial.write_text(text)
         partial.replace(target)
         return target
+
+
+def clock_edge_arcs(text: str) -> str:
+    """The library with ``timing_type : rising_edge`` (``falling_edge`` for a ``!CLK`` flop) on each
+    flip-flop's clock-to-output arc. lctime writes that arc as a plain one; OpenSTA then reads the
+    clock pin as a data input through a combinational arc, finds no register (``all_registers`` is
+    empty) and times no register-to-register path at all. Idempotent."""
+    out, last = [], 0
+    for _, body in top_groups(text, "cell"):
+        clock = re.search(r'\bff\s*\([^)]*\)\s*\{[^}]*clocked_on\s*:\s*"(!?)(\w+)"', body)
+        if not clock:
+            continue
+        edge = "falling_edge" if clock.group(1) else "rising_edge"
+        def arc(m: re.Match) -> str:
+            head = m.group(2)             # the timing group's simple attributes, before its tables
+            if re.search(rf'related_pin\s*:\s*"{clock.group(2)}"', head) and "timing_type" not in head:
+                indent = re.match(r"\s*", head).group(0)
+                return f"{m.group(1)}{head}{indent}timing_type : {edge};\n"
+            return m.group(0)
+
+        fixed = re.sub(r"(timing\s*\(\s*\)\s*\{\n)((?:[ \t]*\w+\s*:[^;\n]*;\n)*)", arc, body)
+        start = text.index(body, last)
+        out += [text[last:start], fixed]
+        last = start + len(body)
+    return "".join(out) + text[last:]
 
 
 def operating_conditions(header: str) -> str:

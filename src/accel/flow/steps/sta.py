@@ -25,7 +25,8 @@ class _Sta(Step):
     prefix = ""
 
     config_keys = ("clock.period_ns", "flow.io_delay_fraction", "flow.output_load_pf")
-    produces = ("setup_path.txt",)
+    produces = ("setup_path.txt", "hold_path.txt")
+    version = "3"       # 3: path groups, fmax from reg2reg, clock skew, the worst hold path; propagated clock post-route
 
     def netlist(self, ctx: FlowContext) -> Path:
         return self.input(ctx, self.consumes[0])
@@ -40,7 +41,8 @@ class _Sta(Step):
         script = work / "sta.tcl"
         script.write_text(render_template(
             "sta/sta.tcl", liberty=ctx.pdk.path("liberty"), netlist=self.netlist(ctx), top=ctx.top, sdc=sdc,
-            read_spef=f"read_spef {spef}" if spef else "# no parasitics before routing"))
+            read_spef=f"read_spef {spef}" if spef else "# no parasitics before routing",
+            clock_mode="set_propagated_clock [all_clocks]" if spef else "# ideal clock before routing"))
         text = run_tool(["sta", "-no_init", "-exit", str(script)], log, cwd=work, timeout=ctx.timeout,
                         step=self.name)
         errors = [line for line in text.splitlines() if line.startswith("Error")]
@@ -59,14 +61,22 @@ class _Sta(Step):
         if result["setup_ws"] is None:
             raise StepError(self.name, "no timing path reported (is the clock port 'clk' in the netlist?)", log)
         (work / "setup_path.txt").write_text(result["setup_path"] + "\n")
+        (work / "hold_path.txt").write_text(result["hold_path"] + "\n")
         period = ctx.config.clock.period_ns
-        critical = period - result["setup_ws"]
+        # fmax from register-to-register paths: an I/O path's slack moves with the I/O delay the config
+        # chose (a fraction of the period), not with the logic
+        governing = result["setup_groups"].get("reg2reg", result["setup_ws"])
+        critical = period - governing
         p = self.prefix
         metrics = {
             f"timing__setup__ws{p}": result["setup_ws"],
             f"timing__setup__tns{p}": result["tns"],
             f"timing__hold__ws{p}": result["hold_ws"],
             f"timing__fmax{p}": round(1000.0 / critical, 2) if critical > 0 else None,
+            f"timing__fmax__source{p}": "reg2reg" if "reg2reg" in result["setup_groups"] else "all paths",
+            f"timing__clock__skew{p}": result["clock_skew"],
+            **{f"timing__setup__ws__{group}{p}": value for group, value in result["setup_groups"].items()},
+            **{f"timing__hold__ws__{group}{p}": value for group, value in result["hold_groups"].items()},
             f"power__total{p}": result["power_total"],
             f"power__internal__total{p}": result["power_internal"],
             f"power__switching__total{p}": result["power_switching"],
@@ -85,7 +95,7 @@ class StaPre(_Sta):
 
 class StaPost(_Sta):
     name = "sta_post"
-    version = "2"       # 2: a SPEF syntax error fails the step (it used to drop the rest of the parasitics)
+    version = "4"       # 2: a SPEF syntax error fails the step; 4: path groups, propagated clock
     description = "OpenSTA on the routed netlist with SPEF parasitics"
     prefix = ""
     consumes = ("route:synthesis/{top}.rtlnopwr.v", "pdk:liberty", "parasitics:{top}.spef")
