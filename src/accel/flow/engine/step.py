@@ -279,6 +279,10 @@ class Step:
         started = time.perf_counter()
         try:
             metrics = self.execute(ctx, work, log)
+            missing = [relative.format(top=ctx.top) for relative in self.produces
+                       if not (work / relative.format(top=ctx.top)).is_file()]
+            if missing:
+                raise StepError(self.name, f"produced no {', '.join(missing)}", log)
         except StepError as exc:
             # Keep the failed work for inspection, under a name no later run trusts.
             failed = final.with_name(f"{self.name}.failed")
@@ -291,13 +295,6 @@ class Step:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        missing = [relative.format(top=ctx.top) for relative in self.produces
-                   if not (work / relative.format(top=ctx.top)).is_file()]
-        if missing:
-            failed = final.with_name(f"{self.name}.failed")
-            shutil.rmtree(failed, ignore_errors=True)
-            work.rename(failed)
-            raise StepError(self.name, f"produced no {', '.join(missing)}", failed / log.name)
         seconds = time.perf_counter() - started
         outputs = {
             str(path.relative_to(work)): file_digest(path)

@@ -51,9 +51,9 @@ class Preroute(Step):
         if self.runs(ctx, "fence_loosening"):
             script, metrics["repair__fence_loosening__count"] = loosen_fence(
                 script, {layer: need.pad_half + need.spacing for layer, need in clearances.items()})
-        fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers)) \
-            if self.runs(ctx, "off_pitch_fences") else []
+        fences = []
         if self.runs(ctx, "off_pitch_fences"):
+            fences = off_pitch_obstructions(text, units, list(pdk.fenced_layers))
             metrics["repair__off_pitch_fences__count"] = len(fences)
         lines = list(pdk.router_commands) + fences
         if lines:
